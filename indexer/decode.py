@@ -1,0 +1,175 @@
+"""Probing and streaming frame decoding. The only module that imports PyAV or decord.
+
+Frames are scaled by the decoder's scaler to a small working size (short side `short_side`
+pixels) and yielded one at a time, so memory does not grow with a video's length or resolution.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from indexer.errors import VideoError
+from indexer.types import Frame, VideoInfo
+
+log = logging.getLogger(__name__)
+
+FrameSource = Callable[[VideoInfo, int], Iterator[Frame]]
+"""A decoder backend: (probed video, short side in pixels) -> frames in presentation order."""
+
+
+def _open(path: Path):  # type: ignore[no-untyped-def]
+    import av
+
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise VideoError(path, f"not a readable media file ({_short(exc)})") from exc
+
+
+def _short(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def probe(path: Path) -> VideoInfo:
+    """Read duration, frame rate, displayed size, rotation and streams of `path`.
+
+    Decodes the first frame, so a file whose video cannot be decoded fails here, early and cheaply.
+    Duration is 0.0 when the container does not say; the pipeline measures it while decoding.
+    """
+    import av
+
+    if path.is_file() and path.stat().st_size == 0:
+        raise VideoError(path, "empty file")
+    with _open(path) as container:
+        stream = _video_stream(container)
+        if stream is None:
+            raise VideoError(path, "no video stream")
+        try:
+            first = next(container.decode(stream))
+        except (StopIteration, av.FFmpegError) as exc:
+            raise VideoError(path, "no decodable video frame") from exc
+        rotation = int(round(getattr(first, "rotation", 0) or 0)) % 360
+        width, height = first.width, first.height
+        if rotation in (90, 270):
+            width, height = height, width
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        return VideoInfo(
+            path=path,
+            duration=_duration(container, stream),
+            fps=float(rate),
+            width=width,
+            height=height,
+            rotation=rotation,
+            has_audio=bool(container.streams.audio),
+            codec=stream.codec_context.name,
+        )
+
+
+def _video_stream(container):  # type: ignore[no-untyped-def]
+    """The first real video stream: cover art in an audio file (attached picture) does not count."""
+    import av
+
+    attached = av.stream.Disposition.attached_pic
+    return next((s for s in container.streams.video if not s.disposition & attached), None)
+
+
+def _duration(container, stream) -> float:  # type: ignore[no-untyped-def]
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000
+    return 0.0
+
+
+def working_size(info: VideoInfo, short_side: int) -> tuple[int, int]:
+    """Decoded (width, height) before rotation: short side `short_side` (never upscaled), even sizes."""
+    width, height = (info.height, info.width) if info.rotation in (90, 270) else (info.width, info.height)
+    scale = min(1.0, short_side / max(1, min(width, height)))
+    return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
+
+
+def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
+    """Apply a display-matrix rotation (degrees counter-clockwise, as FFmpeg reports it)."""
+    turns = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
+
+
+def pyav_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:
+    """Stream frames with PyAV (FFmpeg), using exact presentation timestamps (right for VFR)."""
+    import av
+
+    width, height = working_size(info, short_side)
+    with _open(info.path) as container:
+        stream = _video_stream(container)
+        stream.thread_type = "AUTO"
+        origin = _origin(container, stream)
+        index = 0
+        try:
+            for frame in container.decode(stream):
+                time = float(frame.pts * stream.time_base) - origin if frame.pts is not None else index / info.fps
+                image = frame.to_ndarray(width=width, height=height, format="rgb24")
+                yield Frame(index, max(0.0, time), _upright(image, info.rotation))
+                index += 1
+        except av.FFmpegError as exc:
+            if index == 0:
+                raise VideoError(info.path, f"video does not decode ({_short(exc)})") from exc
+            log.warning("%s: decoding stopped after %d frames: %s", info.path, index, _short(exc))
+
+
+def _origin(container, stream) -> float:  # type: ignore[no-untyped-def]
+    """The time players call 0: the container's start time, else the stream's."""
+    if container.start_time is not None:
+        return container.start_time / 1_000_000
+    if stream.start_time is not None:
+        return float(stream.start_time * stream.time_base)
+    return 0.0
+
+
+def decord_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:
+    """Stream frames with decord (decoder-side resize), in batches. Opens the file eagerly."""
+    import decord
+
+    width, height = working_size(info, short_side)
+    try:
+        reader = decord.VideoReader(str(info.path), width=width, height=height, num_threads=0)
+    except decord.DECORDError as exc:
+        raise VideoError(info.path, f"video does not decode ({_short(exc)})") from exc
+    return _decord_batches(reader, info.rotation)
+
+
+def _decord_batches(reader, rotation: int, batch: int = 32) -> Iterator[Frame]:  # type: ignore[no-untyped-def]
+    total = len(reader)
+    for first in range(0, total, batch):
+        indices = list(range(first, min(total, first + batch)))
+        images = reader.get_batch(indices).asnumpy()
+        times = reader.get_frame_timestamp(indices)[:, 0]
+        for index, image, time in zip(indices, images, times):
+            yield Frame(index, max(0.0, float(time)), _upright(image, rotation))
+
+
+def auto_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:
+    """decord where it can open the file (faster on common codecs), PyAV where it cannot."""
+    try:
+        return decord_frames(info, short_side)
+    except VideoError as exc:
+        log.debug("decord cannot read %s (%s); using PyAV", info.path, exc.reason)
+        return pyav_frames(info, short_side)
+
+
+DECODERS: dict[str, FrameSource] = {"auto": auto_frames, "decord": decord_frames, "pyav": pyav_frames}
+"""Available decoder backends by name; `Settings.decoder` picks one."""
+
+
+def frames(info: VideoInfo, short_side: int, decoder: str = "auto") -> Iterator[Frame]:
+    """Frames of a probed video at working size, in presentation order, one at a time."""
+    try:
+        source = DECODERS[decoder]
+    except KeyError:
+        raise ValueError(f"unknown decoder {decoder!r}; choose from {sorted(DECODERS)}") from None
+    return source(info, short_side)

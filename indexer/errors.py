@@ -1,0 +1,28 @@
+"""Exceptions raised by the indexer; each names the file or model it concerns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class IndexerError(Exception):
+    """Base class for indexer failures."""
+
+
+class VideoError(IndexerError):
+    """A file could not be probed or decoded."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class ModelUnavailable(IndexerError):
+    """A model's weights could not be loaded (offline, missing file, unknown name)."""
+
+    def __init__(self, modality: str, model: str, reason: str) -> None:
+        super().__init__(f"{modality} model {model} is unavailable: {reason}")
+        self.modality = modality
+        self.model = model
+        self.reason = reason

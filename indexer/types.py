@@ -1,0 +1,75 @@
+"""Typed values that flow out of the indexer. Times are float seconds from the video's start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What probing a file tells us. `duration` in seconds; sizes in displayed pixels (after rotation)."""
+
+    path: Path
+    duration: float
+    fps: float
+    width: int
+    height: int
+    rotation: int
+    has_audio: bool
+    codec: str
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame: `time` is its presentation time in seconds; `image` is HxWx3 uint8 RGB."""
+
+    index: int
+    time: float
+    image: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A contiguous span [start, end) of a video, in seconds, bounded by shot cuts or the length cap."""
+
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A representative, non-blank frame of a segment and its embedding (float32, L2-normalised)."""
+
+    segment: int
+    time: float
+    vector: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ModalityStatus:
+    """Whether a modality could run, which model produced its vectors, and why not if it could not."""
+
+    name: str
+    model: str
+    dim: int
+    available: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class IndexedVideo:
+    """Everything the indexer learned about one file, ready for the store."""
+
+    info: VideoInfo
+    content_hash: str
+    size: int
+    mtime: float
+    segments: tuple[Segment, ...]
+    keyframes: tuple[Keyframe, ...]

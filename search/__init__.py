@@ -1,0 +1,6 @@
+"""The store (SQLite + FAISS) and the search API over it."""
+
+from search.engine import IndexStats, VideoSearch
+from search.types import Evidence, Hit
+
+__all__ = ["Evidence", "Hit", "IndexStats", "VideoSearch"]

@@ -1,0 +1,245 @@
+"""SQLite metadata through SQLAlchemy. The only module that imports SQLAlchemy.
+
+Ids never get reused (AUTOINCREMENT), so a FAISS id always names the same keyframe or nothing.
+A video is `complete` only once its vectors are on disk; incomplete rows are leftovers of an
+interrupted run and are dropped by the next writer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, create_engine, delete, event, select, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+from indexer.types import IndexedVideo
+from search.types import KeyframeRecord, ModelRecord, SegmentRecord, VideoRecord
+
+SCHEMA_VERSION = "1"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MetaRow(Base):
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[str] = mapped_column(String)
+
+
+class ModelRow(Base):
+    __tablename__ = "models"
+    modality: Mapped[str] = mapped_column(String, primary_key=True)
+    model: Mapped[str] = mapped_column(String)
+    dim: Mapped[int] = mapped_column(Integer)
+    available: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String, default="")
+    config: Mapped[str] = mapped_column(String, default="")
+    weights: Mapped[str] = mapped_column(String, default="")
+    library_version: Mapped[str] = mapped_column(String, default="")
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class VideoRow(Base):
+    __tablename__ = "videos"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String, unique=True)
+    content_hash: Mapped[str] = mapped_column(String, index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mtime: Mapped[float] = mapped_column(Float)
+    duration: Mapped[float] = mapped_column(Float)
+    fps: Mapped[float] = mapped_column(Float)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    rotation: Mapped[int] = mapped_column(Integer)
+    has_audio: Mapped[bool] = mapped_column(Boolean)
+    codec: Mapped[str] = mapped_column(String)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    indexed_at: Mapped[float] = mapped_column(Float)
+    segments: Mapped[list[SegmentRow]] = relationship(
+        back_populates="video", cascade="all, delete-orphan", passive_deletes=True, order_by="SegmentRow.start"
+    )
+
+
+class SegmentRow(Base):
+    __tablename__ = "segments"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    video: Mapped[VideoRow] = relationship(back_populates="segments")
+    keyframes: Mapped[list[KeyframeRow]] = relationship(
+        back_populates="segment", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class KeyframeRow(Base):
+    __tablename__ = "keyframes"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"), index=True)
+    time: Mapped[float] = mapped_column(Float)
+    segment: Mapped[SegmentRow] = relationship(back_populates="keyframes")
+
+
+def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Database:
+    """The metadata of one index: models, videos, segments, keyframes."""
+
+    def __init__(self, path: Path) -> None:
+        self.engine = create_engine(f"sqlite:///{path}")
+        event.listen(self.engine, "connect", _on_connect)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create(self) -> None:
+        Base.metadata.create_all(self.engine)
+        with self.sessions.begin() as s:
+            if s.get(MetaRow, "schema_version") is None:
+                s.add(MetaRow(key="schema_version", value=SCHEMA_VERSION))
+
+    def schema_version(self) -> str | None:
+        with self.sessions() as s:
+            try:
+                row = s.get(MetaRow, "schema_version")
+            except Exception:  # not a vidsearch database at all
+                return None
+            return row.value if row else None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def models(self) -> list[ModelRecord]:
+        with self.sessions() as s:
+            return [_model(r) for r in s.scalars(select(ModelRow).order_by(ModelRow.modality))]
+
+    def set_model(self, record: ModelRecord, library_version: str) -> None:
+        with self.sessions.begin() as s:
+            s.merge(
+                ModelRow(
+                    modality=record.modality,
+                    model=record.model,
+                    dim=record.dim,
+                    available=record.available,
+                    reason=record.reason,
+                    config=record.config,
+                    weights=record.weights,
+                    library_version=library_version,
+                    updated_at=time.time(),
+                )
+            )
+
+    def video(self, path: Path) -> VideoRecord | None:
+        with self.sessions() as s:
+            row = s.scalars(select(VideoRow).where(VideoRow.path == str(path), VideoRow.complete)).first()
+            return _video(row) if row else None
+
+    def videos(self) -> list[VideoRecord]:
+        with self.sessions() as s:
+            return [_video(r) for r in s.scalars(select(VideoRow).where(VideoRow.complete).order_by(VideoRow.path))]
+
+    def segments(self, video_id: int) -> list[SegmentRecord]:
+        with self.sessions() as s:
+            rows = s.scalars(select(SegmentRow).where(SegmentRow.video_id == video_id).order_by(SegmentRow.start))
+            return [_segment(r) for r in rows]
+
+    def add_video(self, indexed: IndexedVideo) -> list[int]:
+        """Insert a video (replacing any row with its path) as incomplete; returns its keyframe ids
+        in the order of `indexed.keyframes`, for the vector index."""
+        with self.sessions.begin() as s:
+            s.execute(delete(VideoRow).where(VideoRow.path == str(indexed.info.path)))
+            video = _video_row(indexed)
+            s.add(video)
+            segment_rows = [SegmentRow(start=g.start, end=g.end) for g in indexed.segments]
+            video.segments = segment_rows
+            keyframe_rows = [KeyframeRow(time=k.time, segment=segment_rows[k.segment]) for k in indexed.keyframes]
+            s.add_all(keyframe_rows)
+            s.flush()
+            return [row.id for row in keyframe_rows]
+
+    def keyframe_ids(self, path: Path) -> list[int]:
+        """Ids of the keyframes of the video at `path`, complete or not."""
+        with self.sessions() as s:
+            query = select(KeyframeRow.id).join(SegmentRow).join(VideoRow).where(VideoRow.path == str(path))
+            return list(s.scalars(query))
+
+    def delete_video(self, path: Path) -> bool:
+        with self.sessions.begin() as s:
+            return bool(s.execute(delete(VideoRow).where(VideoRow.path == str(path))).rowcount)
+
+    def incomplete(self) -> list[Path]:
+        with self.sessions() as s:
+            return [Path(p) for p in s.scalars(select(VideoRow.path).where(VideoRow.complete.is_(False)))]
+
+    def mark_complete(self, paths: Iterable[Path]) -> None:
+        with self.sessions.begin() as s:
+            names = [str(p) for p in paths]
+            s.execute(update(VideoRow).where(VideoRow.path.in_(names)).values(complete=True))
+
+    def keyframes(self, ids: Sequence[int]) -> dict[int, KeyframeRecord]:
+        """Keyframes of complete videos by id; ids without a row (stale vectors) are left out."""
+        with self.sessions() as s:
+            query = (
+                select(KeyframeRow, SegmentRow, VideoRow)
+                .join(SegmentRow, KeyframeRow.segment_id == SegmentRow.id)
+                .join(VideoRow, SegmentRow.video_id == VideoRow.id)
+                .where(KeyframeRow.id.in_(list(ids)), VideoRow.complete)
+            )
+            return {k.id: KeyframeRecord(k.id, k.time, _segment(g), _video(v)) for k, g, v in s.execute(query)}
+
+    def counts(self) -> tuple[int, int, int]:
+        """(videos, segments, keyframes) of complete videos."""
+        from sqlalchemy import func
+
+        with self.sessions() as s:
+            videos = s.scalar(select(func.count()).select_from(VideoRow).where(VideoRow.complete)) or 0
+            done = select(VideoRow.id).where(VideoRow.complete)
+            segments = s.scalar(select(func.count()).select_from(SegmentRow).where(SegmentRow.video_id.in_(done))) or 0
+            keyframes = s.scalar(
+                select(func.count()).select_from(KeyframeRow).join(SegmentRow).where(SegmentRow.video_id.in_(done))
+            )
+            return videos, segments, keyframes or 0
+
+
+def _video_row(indexed: IndexedVideo) -> VideoRow:
+    info = indexed.info
+    return VideoRow(
+        path=str(info.path),
+        content_hash=indexed.content_hash,
+        size=indexed.size,
+        mtime=indexed.mtime,
+        duration=info.duration,
+        fps=info.fps,
+        width=info.width,
+        height=info.height,
+        rotation=info.rotation,
+        has_audio=info.has_audio,
+        codec=info.codec,
+        complete=False,
+        indexed_at=time.time(),
+    )
+
+
+def _model(row: ModelRow) -> ModelRecord:
+    return ModelRecord(row.modality, row.model, row.dim, row.available, row.reason, row.config, row.weights)
+
+
+def _video(row: VideoRow) -> VideoRecord:
+    return VideoRecord(
+        row.id, Path(row.path), row.content_hash, row.size, row.mtime, row.duration, row.fps, row.width, row.height
+    )
+
+
+def _segment(row: SegmentRow) -> SegmentRecord:
+    return SegmentRecord(row.id, row.video_id, row.start, row.end)

@@ -1,0 +1,53 @@
+"""Exceptions raised by the store and search; each names the index directory or video concerned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SearchError(Exception):
+    """Base class for store and search failures."""
+
+
+class IndexNotFound(SearchError):
+    def __init__(self, directory: Path) -> None:
+        super().__init__(f"no index at {directory} (run `vidsearch index PATH --index {directory}` first)")
+        self.directory = directory
+
+
+class IndexEmpty(SearchError):
+    def __init__(self, directory: Path) -> None:
+        super().__init__(f"index {directory} has no videos yet")
+        self.directory = directory
+
+
+class SchemaMismatch(SearchError):
+    def __init__(self, directory: Path, found: str, expected: str) -> None:
+        super().__init__(f"index {directory} has schema version {found}; this vidsearch reads version {expected}")
+        self.directory = directory
+
+
+class ModelMismatch(SearchError):
+    """The index holds vectors of one model and the caller uses another."""
+
+    def __init__(self, directory: Path, modality: str, stored: str, requested: str) -> None:
+        super().__init__(
+            f"index {directory} holds {modality} vectors of {stored}, not {requested}: "
+            f"use the same model, or another --index directory"
+        )
+        self.directory = directory
+        self.modality = modality
+        self.stored = stored
+        self.requested = requested
+
+
+class NoSearchableModality(SearchError):
+    def __init__(self, directory: Path, reasons: str) -> None:
+        super().__init__(f"index {directory} has nothing to search with: {reasons}")
+        self.directory = directory
+
+
+class VideoNotIndexed(SearchError):
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} is not in the index")
+        self.path = path

@@ -1,0 +1,87 @@
+"""Typed records the store hands out and the hits search returns. Times are float seconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """How a modality's vectors were made: `model` is the encoder's identity; `config` and
+    `weights` say how to load it again (architecture or config file; pretrained tag or checkpoint
+    path); `reason` says why the modality is missing when it is."""
+
+    modality: str
+    model: str
+    dim: int
+    available: bool
+    reason: str = ""
+    config: str = ""
+    weights: str = ""
+
+
+@dataclass(frozen=True)
+class VideoRecord:
+    id: int
+    path: Path
+    content_hash: str
+    size: int
+    mtime: float
+    duration: float
+    fps: float
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    id: int
+    video_id: int
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class KeyframeRecord:
+    """A stored keyframe with its segment and video, as search needs it to build a hit."""
+
+    id: int
+    time: float
+    segment: SegmentRecord
+    video: VideoRecord
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a hit matched in one modality: `score` in that modality's scale, at `time` seconds."""
+
+    modality: str
+    score: float
+    time: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"score": round(self.score, 4), "time": round(self.time, 3)}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A ranked moment: [start, end) seconds of `video`, its fused `score` and the evidence."""
+
+    video: Path
+    start: float
+    end: float
+    score: float
+    segment_ids: tuple[int, ...]
+    evidence: tuple[Evidence, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI/API contract: video, start, end, score, matched (evidence per modality)."""
+        return {
+            "video": str(self.video),
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "score": round(self.score, 4),
+            "matched": {e.modality: e.to_json() for e in self.evidence},
+        }
