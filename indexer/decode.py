@@ -54,7 +54,7 @@ def probe(path: Path) -> VideoInfo:
             first = next(container.decode(stream))
         except (StopIteration, av.FFmpegError) as exc:
             raise VideoError(path, "no decodable video frame") from exc
-        rotation = int(round(getattr(first, "rotation", 0) or 0)) % 360
+        rotation = round(getattr(first, "rotation", 0) or 0) % 360
         width, height = first.width, first.height
         if rotation in (90, 270):
             width, height = height, width
@@ -91,7 +91,7 @@ def working_size(info: VideoInfo, short_side: int) -> tuple[int, int]:
     """Decoded (width, height) before rotation: short side `short_side` (never upscaled), even sizes."""
     width, height = (info.height, info.width) if info.rotation in (90, 270) else (info.width, info.height)
     scale = min(1.0, short_side / max(1, min(width, height)))
-    return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
 def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
@@ -150,7 +150,7 @@ def _decord_batches(reader, rotation: int, batch: int = 32) -> Iterator[Frame]: 
         images = reader.get_batch(indices).asnumpy()
         times = reader.get_frame_timestamp(indices)[:, 0]
         for index, image, time in zip(indices, images, times):
-            yield Frame(index, max(0.0, float(time)), _upright(image, rotation))
+            yield Frame(index, max(0.0, round(float(time), 6)), _upright(image, rotation))
 
 
 def auto_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:

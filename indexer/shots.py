@@ -2,7 +2,8 @@
 
 Hard cuts come from PySceneDetect's content detector and fades to/from black from its threshold
 detector, both fed the frames the pipeline already decoded (no second decode). Shots longer than
-the segment cap are split evenly, so every segment has a meaningful start and end.
+the segment cap are split into pieces between half the cap and the cap (evenly where the shot's
+end is known in time), so every segment has a meaningful start and end.
 """
 
 from __future__ import annotations

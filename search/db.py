@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, create_engine, delete, event, select, update
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from indexer.types import IndexedVideo
 from search.types import KeyframeRecord, ModelRecord, SegmentRecord, VideoRecord
@@ -176,7 +176,10 @@ class Database:
 
     def delete_video(self, path: Path) -> bool:
         with self.sessions.begin() as s:
-            return bool(s.execute(delete(VideoRow).where(VideoRow.path == str(path))).rowcount)
+            found = s.scalars(select(VideoRow.id).where(VideoRow.path == str(path))).first()
+            if found is not None:
+                s.execute(delete(VideoRow).where(VideoRow.id == found))
+            return found is not None
 
     def incomplete(self) -> list[Path]:
         with self.sessions() as s:

@@ -103,10 +103,10 @@ class VideoSearch:
 
     def search(self, text: str, k: int = 10) -> list[Hit]:
         """The `k` best moments for `text`, best first; scores are cosine similarities (-1..1)."""
+        if self.store.counts()[0] == 0:
+            raise IndexEmpty(self.store.directory)
         record = self._visual()
         vectors = self.store.vectors(VISUAL, record.dim)
-        if len(vectors) == 0:
-            raise IndexEmpty(self.store.directory)
         query = self.text_encoder().encode([text])
         scores, ids = vectors.search(query, max(100, k * 10))
         return self._moments(scores[0], ids[0])[:k]

@@ -37,7 +37,9 @@ def merge(scored: list[ScoredSegment], margin: float, max_length: float) -> list
     return hits
 
 
-def _grow(row: list[ScoredSegment], seed: ScoredSegment, used: set[int], margin: float, cap: float) -> list[ScoredSegment]:
+def _grow(
+    row: list[ScoredSegment], seed: ScoredSegment, used: set[int], margin: float, cap: float
+) -> list[ScoredSegment]:
     i = j = next(n for n, item in enumerate(row) if item.segment.id == seed.segment.id)
 
     def joins(item: ScoredSegment, start: float, end: float) -> bool:
@@ -47,7 +49,11 @@ def _grow(row: list[ScoredSegment], seed: ScoredSegment, used: set[int], margin:
         start, end = row[i].segment.start, row[j].segment.end
         if i > 0 and row[i - 1].segment.end >= start - ADJACENT and joins(row[i - 1], row[i - 1].segment.start, end):
             i -= 1
-        elif j + 1 < len(row) and row[j + 1].segment.start <= end + ADJACENT and joins(row[j + 1], start, row[j + 1].segment.end):
+        elif (
+            j + 1 < len(row)
+            and row[j + 1].segment.start <= end + ADJACENT
+            and joins(row[j + 1], start, row[j + 1].segment.end)
+        ):
             j += 1
         else:
             return row[i : j + 1]

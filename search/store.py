@@ -73,11 +73,11 @@ class Store:
         Raises ModelMismatch when the index already holds vectors of another model.
         """
         stored = self.models().get(record.modality)
-        if stored and stored.available and record.available and stored.model != record.model:
-            if len(self.vectors(record.modality, stored.dim)):
+        if stored is not None and stored.available:
+            if not record.available:
+                return
+            if stored.model != record.model and len(self.vectors(record.modality, stored.dim)):
                 raise ModelMismatch(self.directory, record.modality, stored.model, record.model)
-        if stored and stored.available and not record.available:
-            return
         self.db.set_model(record, __version__)
 
     def vectors(self, modality: str, dim: int) -> VectorIndex:

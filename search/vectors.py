@@ -48,7 +48,7 @@ class VectorIndex:
     def remove(self, ids: np.ndarray) -> int:
         if not len(ids):
             return 0
-        removed = int(self._index.remove_ids(np.asarray(ids, np.int64)))
+        removed = int(self._index.remove_ids(np.asarray(ids, np.int64)))  # type: ignore[arg-type]
         self._gpu = None
         return removed
 

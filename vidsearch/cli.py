@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -206,8 +205,15 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         {"modality": m.modality, "model": m.model, "available": m.available, "reason": m.reason} for m in stats.models
     ]
     if args.json:
-        _emit({"videos": stats.videos, "segments": stats.segments, "keyframes": stats.keyframes,
-               "hours": round(stats.hours, 4), "modalities": models})
+        _emit(
+            {
+                "videos": stats.videos,
+                "segments": stats.segments,
+                "keyframes": stats.keyframes,
+                "hours": round(stats.hours, 4),
+                "modalities": models,
+            }
+        )
     else:
         print(f"{stats.videos} videos, {stats.hours:.2f} h, {stats.segments} segments, {stats.keyframes} keyframes")
         for m in stats.models:

@@ -60,7 +60,9 @@ class VisualModel:
 
     def __init__(self, settings: Settings, images: Encoder[np.ndarray] | None) -> None:
         self.settings = settings
-        self.explicit = bool({"modalities", "clip_model", "clip_checkpoint", "clip_pretrained"} & settings.model_fields_set)
+        self.explicit = bool(
+            {"modalities", "clip_model", "clip_checkpoint", "clip_pretrained"} & settings.model_fields_set
+        )
         self._given = images
         self._resolved: tuple[Encoder[np.ndarray] | None, ModelRecord] | None = None
 

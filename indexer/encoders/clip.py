@@ -185,10 +185,14 @@ def _pretrained_file(architecture: str, tag: str, offline: bool) -> str:
     if cached:
         return cached
     if offline:
-        raise ModelUnavailable(MODALITY, f"{architecture}:{tag}", "weights are not in the local cache and offline mode is on")
+        raise ModelUnavailable(
+            MODALITY, f"{architecture}:{tag}", "weights are not in the local cache and offline mode is on"
+        )
     host = _hub_host(cfg)
     if not _reachable(host):
-        raise ModelUnavailable(MODALITY, f"{architecture}:{tag}", f"weights are not in the local cache and {host} cannot be reached")
+        raise ModelUnavailable(
+            MODALITY, f"{architecture}:{tag}", f"weights are not in the local cache and {host} cannot be reached"
+        )
     try:
         return str(pretrained.download_pretrained(cfg))
     except Exception as exc:  # network and hub errors come in many classes

@@ -1,0 +1,161 @@
+"""The `vidsearch` command line as other tools use it: JSON contracts, exit codes, one-line errors.
+
+Visual vectors come from the real checkpoint-loading path, with a tiny random-weight CLIP saved
+to a file (`--clip-model tiny-clip.json --clip-checkpoint FILE`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TINY_CLIP
+from vidsearch.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def tiny(tiny_checkpoint: Path) -> list[str]:
+    return ["--clip-model", str(TINY_CLIP), "--clip-checkpoint", str(tiny_checkpoint)]
+
+
+@pytest.fixture
+def indexed(tmp_path: Path, coloured: Path, tiny: list[str], capsys: pytest.CaptureFixture[str]) -> Path:
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    shutil.copy(coloured, folder / "colours.mp4")
+    code, _, _ = cli(capsys, "index", folder, "--index", tmp_path / "index", *tiny)
+    assert code == 0
+    return tmp_path / "index"
+
+
+def test_index_json_summary_and_exit_status(tmp_path: Path, coloured: Path, tiny: list[str], capsys) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("not a video")
+    code, out, _ = cli(capsys, "index", coloured, bad, "--index", tmp_path / "index", "--json", *tiny)
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert code == 1
+    assert summary["indexed"] == [str(coloured)] and summary["skipped"] == []
+    assert summary["failed"][0]["path"] == str(bad) and summary["failed"][0]["error"]
+    code, out, _ = cli(capsys, "index", coloured, "--index", tmp_path / "index", "--json", *tiny)
+    assert code == 0 and json.loads(out.splitlines()[-1])["skipped"] == [str(coloured)]
+
+
+def test_search_json_contract(indexed: Path, capsys, tiny: list[str]) -> None:
+    code, out, _ = cli(capsys, "search", "a red square", "--index", indexed, "-k", "2", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["query"] == "a red square"
+    assert 1 <= len(result["hits"]) <= 2
+    hit = result["hits"][0]
+    assert set(hit) == {"video", "start", "end", "score", "matched"}
+    assert Path(hit["video"]).is_absolute() and 0 <= hit["start"] < hit["end"] <= 12.0
+    assert set(hit["matched"]) == {"visual"} and {"score", "time"} <= set(hit["matched"]["visual"])
+    scores = [h["score"] for h in result["hits"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_queries_file_prints_one_json_object_per_query(indexed: Path, tmp_path: Path, capsys) -> None:
+    queries = tmp_path / "queries.txt"
+    queries.write_text("red\n\nblue things\ngreen\n")
+    code, out, _ = cli(capsys, "search", "--queries-file", queries, "--index", indexed, "-k", "1", "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [r["query"] for r in lines] == ["red", "blue things", "green"]
+
+
+def test_human_search_output_reads_as_ranked_moments(indexed: Path, capsys) -> None:
+    code, out, _ = cli(capsys, "search", "red", "--index", indexed, "-k", "1")
+    assert code == 0
+    assert "colours.mp4  00:0" in out and "–00:" in out and "visual" in out
+
+
+def test_info_json_lists_contiguous_segments(indexed: Path, coloured: Path, tmp_path: Path, capsys) -> None:
+    code, out, _ = cli(capsys, "info", tmp_path / "videos" / "colours.mp4", "--index", indexed, "--json")
+    info = json.loads(out)
+    assert code == 0 and info["duration"] == pytest.approx(12.0, abs=0.05)
+    bounds = [(s["start"], s["end"]) for s in info["segments"]]
+    assert [round(b[0]) for b in bounds] == [0, 4, 7]
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
+
+
+def test_remove_then_search_finds_nothing_of_it(indexed: Path, tmp_path: Path, capsys) -> None:
+    video = tmp_path / "videos" / "colours.mp4"
+    assert cli(capsys, "remove", video, "--index", indexed)[0] == 0
+    code, _, err = cli(capsys, "search", "red", "--index", indexed)
+    assert code == 1 and "no videos" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "red", "--index", "{tmp}/missing"], "no index at"),
+        (["index", "{tmp}/nope.mp4", "--index", "{tmp}/i"], "no such file or folder"),
+        (["search", "red", "--index", "{tmp}/i", "--bogus"], "unrecognized arguments"),
+        (["index", "{tmp}", "--index", "{tmp}/i", "--modalities", "smell"], "unknown modality"),
+        (["search", "--index", "{tmp}/i"], "give a QUERY"),
+    ],
+)
+def test_bad_input_gets_one_line_and_nonzero_exit(tmp_path: Path, capsys, args: list[str], message: str) -> None:
+    code, out, err = cli(capsys, *[a.format(tmp=tmp_path) for a in args])
+    assert code != 0 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_searching_with_another_model_is_refused(indexed: Path, tmp_path: Path, capsys) -> None:
+    import open_clip
+    import torch
+
+    other = tmp_path / "other.pt"
+    open_clip.add_model_config(TINY_CLIP)
+    torch.manual_seed(1)
+    torch.save(open_clip.create_model("tiny-clip").state_dict(), other)
+    args = ["--clip-model", str(TINY_CLIP), "--clip-checkpoint", str(other)]
+    code, _, err = cli(capsys, "search", "red", "--index", indexed, *args)
+    assert code == 1 and "holds visual vectors of open_clip:tiny-clip:sha256-" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_clip_weights_are_reported_once_recorded_and_indexing_goes_on(
+    tmp_path: Path, coloured: Path, capsys, caplog: pytest.LogCaptureFixture
+) -> None:
+    second = tmp_path / "again.mp4"
+    shutil.copy(coloured, second)
+    code, out, _ = cli(capsys, "index", coloured, second, "--index", tmp_path / "index", "--json")
+    summary = json.loads(out.splitlines()[-1])
+    assert code == 0 and summary["indexed"] == [str(coloured), str(second)]
+    assert summary["missing_modalities"][0]["modality"] == "visual"
+    warnings = [r.getMessage() for r in caplog.records if "visual search is OFF" in r.getMessage()]
+    assert len(warnings) == 1
+    assert all(way in warnings[0] for way in ("connect to the internet once", "--clip-checkpoint PATH", "--modalities"))
+    code, out, _ = cli(capsys, "stats", "--index", tmp_path / "index", "--json")
+    assert json.loads(out)["modalities"][0]["available"] is False
+    code, _, err = cli(capsys, "search", "red", "--index", tmp_path / "index")
+    assert code == 1 and "nothing to search with" in err
+
+
+def test_asking_for_visual_without_weights_stops(tmp_path: Path, coloured: Path, capsys) -> None:
+    code, out, err = cli(capsys, "index", coloured, "--index", tmp_path / "index", "--modalities", "visual")
+    assert code == 1 and out == ""
+    assert "visual model ViT-B-32" in err and len(err.strip().splitlines()) == 1
+
+
+def test_console_script_warns_on_stderr_and_errors_in_one_line(tmp_path: Path, coloured: Path) -> None:
+    script = Path(sys.executable).parent / "vidsearch"
+    if not script.exists():
+        pytest.skip("vidsearch console script not installed in this environment")
+    done = subprocess.run([script, "search", "x", "--index", tmp_path], capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.startswith("vidsearch: error: no index at")
+    done = subprocess.run([script, "index", coloured, "--index", tmp_path / "i"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr.count("visual search is OFF") == 1, done.stderr

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer import decode
+from indexer.errors import VideoError
+from tests.media import pattern_video, run
+
+
+@pytest.fixture(scope="module")
+def pattern(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("decode") / "pattern.mp4"
+    pattern_video(path, 3.0)
+    return path
+
+
+def test_probe_reads_duration_rate_and_size(pattern: Path) -> None:
+    info = decode.probe(pattern)
+    assert info.duration == pytest.approx(3.0, abs=0.05)
+    assert info.fps == pytest.approx(25.0)
+    assert (info.width, info.height) == (320, 240)
+    assert info.rotation == 0
+
+
+@pytest.mark.parametrize("decoder", sorted(decode.DECODERS))
+def test_every_decoder_streams_every_frame_at_working_size(pattern: Path, decoder: str) -> None:
+    info = decode.probe(pattern)
+    frames = list(decode.frames(info, 112, decoder))
+    assert len(frames) == 75
+    assert frames[0].image.shape == (112, 150, 3)
+    times = [f.time for f in frames]
+    assert times[0] == 0.0
+    assert times[-1] == pytest.approx(2.96, abs=1e-3)
+    assert times == sorted(times)
+
+
+def test_frames_are_never_upscaled(pattern: Path) -> None:
+    info = decode.probe(pattern)
+    assert decode.working_size(info, 1000) == (320, 240)
+
+
+def test_rotation_tag_turns_frames_upright(tmp_path: Path, pattern: Path) -> None:
+    rotated = tmp_path / "rotated.mp4"
+    run(["-display_rotation", "90", "-i", str(pattern), "-c", "copy", str(rotated)])
+    info = decode.probe(rotated)
+    assert info.rotation in (90, 270)
+    assert (info.width, info.height) == (240, 320)
+    frame = next(iter(decode.frames(info, 120, "pyav")))
+    assert frame.image.shape == (160, 120, 3)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"", "empty file"), (b"this is not a video\n" * 50, "not a readable media file")],
+)
+def test_unreadable_files_fail_with_a_reason_naming_the_file(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "bad.mp4"
+    path.write_bytes(content)
+    with pytest.raises(VideoError, match=reason) as caught:
+        decode.probe(path)
+    assert caught.value.path == path
+
+
+def test_audio_only_file_has_no_video_stream(tmp_path: Path) -> None:
+    path = tmp_path / "tone.m4a"
+    run(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", str(path)])
+    with pytest.raises(VideoError, match="no video stream"):
+        decode.probe(path)
+
+
+def test_shared_vfr_and_rotated_files_decode(shared: Path) -> None:
+    vfr = decode.probe(shared / "scenes" / "goldeneye-vfr-drop3.mp4")
+    frames = list(decode.frames(vfr, 64))
+    assert frames[-1].time <= vfr.duration
+    rotated = decode.probe(shared / "scenes" / "issue-134-rotate.mp4")
+    assert rotated.height > rotated.width
