@@ -13,6 +13,8 @@ import math
 from array import array
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from indexer.types import Frame, Segment
 
 
@@ -57,7 +59,7 @@ class ShotDetector:
 
         self._times.append(frame.time)
         timecode = FrameTimecode(len(self._times) - 1, fps=self._fps)
-        bgr = frame.image[:, :, ::-1]
+        bgr = np.ascontiguousarray(frame.image[::2, ::2, ::-1])
         for detector in self._detectors:
             self._held += [(self._time_of(c.frame_num), frame.time) for c in detector.process_frame(timecode, bgr)]
         if self._held and max(seen for _, seen in self._held) + self.SETTLE <= frame.time:

@@ -245,7 +245,7 @@ def video_chain(shot: Shot, tools: Tools) -> str:
 
 
 def wav_seconds(path: Path) -> float:
-    with wave.open(str(path)) as audio:
+    with wave.open(str(path), "rb") as audio:
         return audio.getnframes() / audio.getframerate()
 
 

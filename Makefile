@@ -1,0 +1,44 @@
+# vidsearch: `make demo` sets everything up and searches the sample library; `make test` runs the checks.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+INDEX  := data/index
+
+.PHONY: install demo test lint bench clean
+
+# torch and torchvision must come from PyPI together; uv resolves them there (pip on these
+# machines may prefer a local CPU-only torch wheel that breaks torchvision).
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip install --python $(BIN)/python -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/python scripts/make_samples.py --out data/library
+	$(BIN)/vidsearch index data/library --index $(INDEX)
+	$(BIN)/vidsearch stats --index $(INDEX)
+	@for q in "a red car at night" "colour bars test pattern" "a fractal" "welcome to the harbour"; do \
+		echo; echo "== $$q"; $(BIN)/vidsearch search "$$q" --index $(INDEX) -k 3 || true; \
+	done
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# pytest exits 5 when it collects no test: that means the suite is broken, so it fails here too.
+test: lint
+	$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+bench: install
+	$(BIN)/python benchmarks/bench_index.py
+
+clean:
+	rm -rf $(VENV) $(INDEX) data/library .pytest_cache .mypy_cache .ruff_cache
