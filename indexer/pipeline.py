@@ -76,6 +76,7 @@ class VideoIndexer:
             mtime=stamp.mtime,
             segments=tuple(segments),
             keyframes=tuple(found),
+            modalities=("visual",) if self.images is not None else (),
         )
 
     def _segment(self, info: VideoInfo) -> tuple[list[Segment], list[Keyframe]]:

@@ -73,3 +73,5 @@ class IndexedVideo:
     mtime: float
     segments: tuple[Segment, ...]
     keyframes: tuple[Keyframe, ...]
+    modalities: tuple[str, ...] = ()
+    """The modalities whose vectors this entry carries (empty when only segmented)."""

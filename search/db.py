@@ -58,6 +58,7 @@ class VideoRow(Base):
     rotation: Mapped[int] = mapped_column(Integer)
     has_audio: Mapped[bool] = mapped_column(Boolean)
     codec: Mapped[str] = mapped_column(String)
+    modalities: Mapped[str] = mapped_column(String, default="")
     complete: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     indexed_at: Mapped[float] = mapped_column(Float)
     segments: Mapped[list[SegmentRow]] = relationship(
@@ -229,6 +230,7 @@ def _video_row(indexed: IndexedVideo) -> VideoRow:
         rotation=info.rotation,
         has_audio=info.has_audio,
         codec=info.codec,
+        modalities=",".join(indexed.modalities),
         complete=False,
         indexed_at=time.time(),
     )
@@ -240,7 +242,16 @@ def _model(row: ModelRow) -> ModelRecord:
 
 def _video(row: VideoRow) -> VideoRecord:
     return VideoRecord(
-        row.id, Path(row.path), row.content_hash, row.size, row.mtime, row.duration, row.fps, row.width, row.height
+        row.id,
+        Path(row.path),
+        row.content_hash,
+        row.size,
+        row.mtime,
+        row.duration,
+        row.fps,
+        row.width,
+        row.height,
+        tuple(m for m in row.modalities.split(",") if m),
     )
 
 

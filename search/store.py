@@ -88,10 +88,10 @@ class Store:
     def _vector_path(self, modality: str) -> Path:
         return self.directory / f"{modality}.faiss"
 
-    def is_current(self, path: Path, size: int, mtime: float) -> bool:
-        """Whether `path` is indexed and unchanged since (same size and modification time)."""
+    def current(self, path: Path, size: int, mtime: float) -> VideoRecord | None:
+        """The record of `path` if it is indexed and unchanged since (same size and modification time)."""
         video = self.db.video(path)
-        return video is not None and video.size == size and abs(video.mtime - mtime) < 1e-6
+        return video if video is not None and video.size == size and abs(video.mtime - mtime) < 1e-6 else None
 
     def put(self, indexed: IndexedVideo) -> None:
         """Add or replace a video; it becomes visible to searches after `save()`."""

@@ -33,6 +33,7 @@ class VideoRecord:
     fps: float
     width: int
     height: int
+    modalities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,18 @@ def test_visual_off_still_segments_but_search_says_why(library: Path, tmp_path: 
             engine.search("red")
 
 
+def test_files_indexed_without_weights_gain_vectors_once_weights_are_there(library: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    first = index_paths([library], index, Settings())
+    assert len(first.indexed) == 2 and [m.modality for m in first.missing] == ["visual"]
+    second = index_paths([library], index, Settings(), images=ColourImages())
+    assert len(second.indexed) == 2 and second.missing == ()
+    third = index_paths([library], index, Settings(), images=ColourImages())
+    assert len(third.skipped) == 2
+    with VideoSearch(index, Settings(), texts=ColourTexts()) as engine:
+        assert engine.search("green", k=1)[0].video.name == "colours.mp4"
+
+
 def test_an_index_with_no_vectors_is_empty(tmp_path: Path) -> None:
     index = tmp_path / "index"
     index_paths([], index, Settings(), images=ColourImages())

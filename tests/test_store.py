@@ -56,7 +56,7 @@ def test_reindexing_replaces_rows_and_vectors(store: Store, tmp_path: Path) -> N
     store.save()
     assert len(store.vectors(VISUAL, DIM)) == 2
     assert store.counts() == (1, 2, 2)
-    assert store.is_current(path, 200, 1.0) and not store.is_current(path, 100, 1.0)
+    assert store.current(path, 200, 1.0) is not None and store.current(path, 100, 1.0) is None
 
 
 def test_remove_drops_rows_and_vectors(store: Store, tmp_path: Path) -> None:
@@ -75,7 +75,7 @@ def test_unsaved_videos_are_invisible_and_dropped_by_the_next_writer(store: Stor
     store.close()
     with Store.open(tmp_path / "index", create=True) as again:
         assert again.db.incomplete() == []
-        assert not again.is_current(tmp_path / "a.mp4", 100, 1.0)
+        assert again.current(tmp_path / "a.mp4", 100, 1.0) is None
 
 
 def test_another_model_cannot_write_into_an_index(store: Store, tmp_path: Path) -> None:

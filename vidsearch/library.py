@@ -127,7 +127,8 @@ class _Run:
             stamp = files.fingerprint(path)
         except OSError as exc:
             return self._fail(path, exc.strerror or str(exc))
-        if store.is_current(path, stamp.size, stamp.mtime):
+        known = store.current(path, stamp.size, stamp.mtime)
+        if known is not None and not self._adds_modality(store, known.modalities):
             self.skipped.append(path)
             return self.tell(path, "skipped")
         indexer = self._indexer(store)
@@ -142,6 +143,13 @@ class _Run:
         self.indexed.append(path)
         self.video_seconds += indexed.info.duration
         self.tell(path, "indexed")
+
+    def _adds_modality(self, store: Store, has: tuple[str, ...]) -> bool:
+        """Whether this run can add the visual modality to an unchanged file indexed without it
+        (say, the weights were missing then); resolves the model only in that case."""
+        if self.visual is None or VISUAL in has:
+            return False
+        return self._indexer(store).images is not None
 
     def _indexer(self, store: Store) -> VideoIndexer:
         if self.indexer is None:
