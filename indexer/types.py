@@ -53,17 +53,6 @@ class Keyframe:
 
 
 @dataclass(frozen=True)
-class ModalityStatus:
-    """Whether a modality could run, which model produced its vectors, and why not if it could not."""
-
-    name: str
-    model: str
-    dim: int
-    available: bool
-    reason: str = ""
-
-
-@dataclass(frozen=True)
 class IndexedVideo:
     """Everything the indexer learned about one file, ready for the store."""
 

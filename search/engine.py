@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,14 +51,8 @@ def clip_spec(settings: Settings) -> ClipSpec:
 def stored_clip_spec(record: ModelRecord, settings: Settings) -> ClipSpec:
     """The CLIP an index was built with, on this run's device."""
     checkpoint = Path(record.weights) if os.path.isabs(record.weights) else None
-    return ClipSpec(
-        model=record.config,
-        pretrained=record.weights if checkpoint is None else "",
-        checkpoint=checkpoint,
-        device=settings.device,
-        batch_size=settings.batch_size,
-        offline=settings.offline,
-    )
+    pretrained = record.weights if checkpoint is None else ""
+    return replace(clip_spec(settings), model=record.config, pretrained=pretrained, checkpoint=checkpoint)
 
 
 class VideoSearch:
