@@ -140,26 +140,40 @@ def decord_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:
         reader = decord.VideoReader(str(info.path), width=width, height=height, num_threads=0)
     except decord.DECORDError as exc:
         raise VideoError(info.path, f"video does not decode ({_short(exc)})") from exc
-    return _decord_batches(reader, info.rotation)
+    return _decord_batches(reader, info)
 
 
-def _decord_batches(reader, rotation: int, batch: int = 32) -> Iterator[Frame]:  # type: ignore[no-untyped-def]
+def _decord_batches(reader, info: VideoInfo, batch: int = 32) -> Iterator[Frame]:  # type: ignore[no-untyped-def]
+    import decord
+
     total = len(reader)
+    rotation = info.rotation
     for first in range(0, total, batch):
         indices = list(range(first, min(total, first + batch)))
-        images = reader.get_batch(indices).asnumpy()
-        times = reader.get_frame_timestamp(indices)[:, 0]
+        try:
+            images = reader.get_batch(indices).asnumpy()
+            times = reader.get_frame_timestamp(indices)[:, 0]
+        except decord.DECORDError as exc:
+            if first == 0:
+                raise VideoError(info.path, f"video does not decode ({_short(exc)})") from exc
+            log.warning("%s: decoding stopped after %d frames: %s", info.path, first, _short(exc))
+            return
         for index, image, time in zip(indices, images, times):
             yield Frame(index, max(0.0, round(float(time), 6)), _upright(image, rotation))
 
 
 def auto_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:
-    """decord where it can open the file (faster on common codecs), PyAV where it cannot."""
+    """decord where it can decode the file (faster on common codecs), PyAV where it cannot."""
     try:
-        return decord_frames(info, short_side)
+        stream = decord_frames(info, short_side)
+        first = next(stream, None)
     except VideoError as exc:
-        log.debug("decord cannot read %s (%s); using PyAV", info.path, exc.reason)
-        return pyav_frames(info, short_side)
+        log.info("decord cannot read %s (%s); using PyAV", info.path, exc.reason)
+        yield from pyav_frames(info, short_side)
+        return
+    if first is not None:
+        yield first
+        yield from stream
 
 
 DECODERS: dict[str, FrameSource] = {"auto": auto_frames, "decord": decord_frames, "pyav": pyav_frames}

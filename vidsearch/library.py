@@ -136,6 +136,9 @@ class _Run:
             indexed = indexer.index(path)
         except IndexerError as exc:
             return self._fail(path, getattr(exc, "reason", str(exc)))
+        except Exception as exc:  # a decoder or model bug on one file must not end the batch
+            log.debug("unexpected failure on %s", path, exc_info=True)
+            return self._fail(path, f"unexpected {type(exc).__name__}: {exc}".splitlines()[0][:300])
         with self.clock.stage("store"):
             store.put(indexed)
             if len(self.indexed) % SAVE_EVERY == SAVE_EVERY - 1:
