@@ -114,3 +114,13 @@ def test_an_index_with_no_vectors_is_empty(tmp_path: Path) -> None:
     index_paths([], index, Settings(), images=ColourImages())
     with VideoSearch(index, Settings(), texts=ColourTexts()) as engine, pytest.raises(IndexEmpty):
         engine.search("red")
+
+
+def test_shared_broken_and_edge_files_each_index_or_fail_with_a_reason(shared: Path, tmp_path: Path) -> None:
+    folders = [shared / "broken", shared / "edge"]
+    videos = sorted(p for folder in folders for p in folder.iterdir() if p.suffix in {".mp4", ".webm"})
+    report = index_paths(folders, tmp_path / "index", Settings(modalities=()))
+    failed = {f.path: f.error for f in report.failed}
+    assert sorted([*report.indexed, *failed]) == videos
+    assert all(error and "\n" not in error for error in failed.values())
+    assert shared / "broken" / "empty.mp4" in failed and shared / "edge" / "chaplin.mp4" in report.indexed

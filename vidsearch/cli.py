@@ -149,7 +149,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             if args.json:
                 _emit({"query": query, "hits": [hit.to_json() for hit in hits]})
                 continue
-            print(f"{query}:" if len(queries) > 1 else "", end="\n" if len(queries) > 1 else "")
+            if len(queries) > 1:
+                print(f"{query}:")
             if not hits:
                 print("  no matching moments")
             for hit in hits:
