@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.errors import VideoError
+from indexer.errors import VideoError, describe
 from indexer.types import Frame, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -28,12 +28,7 @@ def _open(path: Path):  # type: ignore[no-untyped-def]
     try:
         return av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise VideoError(path, f"not a readable media file ({_short(exc)})") from exc
-
-
-def _short(exc: BaseException) -> str:
-    text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]
+        raise VideoError(path, f"not a readable media file ({describe(exc, 200)})") from exc
 
 
 def probe(path: Path) -> VideoInfo:
@@ -118,8 +113,8 @@ def pyav_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:
                 index += 1
         except av.FFmpegError as exc:
             if index == 0:
-                raise VideoError(info.path, f"video does not decode ({_short(exc)})") from exc
-            log.warning("%s: decoding stopped after %d frames: %s", info.path, index, _short(exc))
+                raise VideoError(info.path, f"video does not decode ({describe(exc, 200)})") from exc
+            log.warning("%s: decoding stopped after %d frames: %s", info.path, index, describe(exc, 200))
 
 
 def _origin(container, stream) -> float:  # type: ignore[no-untyped-def]
@@ -139,7 +134,7 @@ def decord_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:
     try:
         reader = decord.VideoReader(str(info.path), width=width, height=height, num_threads=0)
     except decord.DECORDError as exc:
-        raise VideoError(info.path, f"video does not decode ({_short(exc)})") from exc
+        raise VideoError(info.path, f"video does not decode ({describe(exc, 200)})") from exc
     return _decord_batches(reader, info)
 
 
@@ -155,8 +150,8 @@ def _decord_batches(reader, info: VideoInfo, batch: int = 32) -> Iterator[Frame]
             times = reader.get_frame_timestamp(indices)[:, 0]
         except decord.DECORDError as exc:
             if first == 0:
-                raise VideoError(info.path, f"video does not decode ({_short(exc)})") from exc
-            log.warning("%s: decoding stopped after %d frames: %s", info.path, first, _short(exc))
+                raise VideoError(info.path, f"video does not decode ({describe(exc, 200)})") from exc
+            log.warning("%s: decoding stopped after %d frames: %s", info.path, first, describe(exc, 200))
             return
         for index, image, time in zip(indices, images, times):
             yield Frame(index, max(0.0, round(float(time), 6)), _upright(image, rotation))

@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def describe(exc: BaseException, limit: int = 300) -> str:
+    """A one-line reason from a library's exception: its OS error text if any, else its first line."""
+    text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:limit]
+
+
 class IndexerError(Exception):
     """Base class for indexer failures."""
 

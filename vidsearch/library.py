@@ -15,7 +15,7 @@ import numpy as np
 from indexer import files
 from indexer.encoders import Encoder
 from indexer.encoders.clip import OpenClip
-from indexer.errors import IndexerError, ModelUnavailable
+from indexer.errors import IndexerError, ModelUnavailable, describe
 from indexer.pipeline import StageClock, VideoIndexer
 from search.engine import clip_spec
 from search.store import VISUAL, Store
@@ -138,7 +138,7 @@ class _Run:
             return self._fail(path, getattr(exc, "reason", str(exc)))
         except Exception as exc:  # a decoder or model bug on one file must not end the batch
             log.debug("unexpected failure on %s", path, exc_info=True)
-            return self._fail(path, f"unexpected {type(exc).__name__}: {exc}".splitlines()[0][:300])
+            return self._fail(path, f"unexpected {type(exc).__name__}: {describe(exc)}")
         with self.clock.stage("store"):
             store.put(indexed)
             if len(self.indexed) % SAVE_EVERY == SAVE_EVERY - 1:

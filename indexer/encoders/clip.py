@@ -8,7 +8,6 @@ only ever used when `random_init=True`, which nothing outside the tests sets.
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import os
 import socket
@@ -21,7 +20,8 @@ from urllib.parse import urlparse
 import numpy as np
 
 from indexer.encoders import normalise
-from indexer.errors import ModelUnavailable
+from indexer.errors import ModelUnavailable, describe
+from indexer.files import content_hash
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class OpenClip:
                 precision="fp16" if device.startswith("cuda") else "fp32",
             )
         except Exception as exc:  # open_clip raises plain RuntimeError/KeyError for bad names or files
-            raise ModelUnavailable(MODALITY, self.spec.model, _first_line(exc)) from exc
+            raise ModelUnavailable(MODALITY, self.spec.model, describe(exc)) from exc
         model.eval()
         torch.set_grad_enabled(False)
         log.info("loaded CLIP %s (%s) on %s", self.architecture, self._weights_id, device)
@@ -118,7 +118,7 @@ class OpenClip:
         if spec.checkpoint is not None:
             if not spec.checkpoint.is_file():
                 raise ModelUnavailable(MODALITY, str(spec.checkpoint), "checkpoint file not found")
-            return str(spec.checkpoint), f"sha256-{_file_digest(spec.checkpoint)}"
+            return str(spec.checkpoint), f"sha256-{content_hash(spec.checkpoint)[:16]}"
         if spec.random_init:
             return None, "random-init"
         return _pretrained_file(self.architecture, spec.pretrained, spec.offline), spec.pretrained
@@ -196,7 +196,7 @@ def _pretrained_file(architecture: str, tag: str, offline: bool) -> str:
     try:
         return str(pretrained.download_pretrained(cfg))
     except Exception as exc:  # network and hub errors come in many classes
-        raise ModelUnavailable(MODALITY, f"{architecture}:{tag}", f"download failed: {_first_line(exc)}") from exc
+        raise ModelUnavailable(MODALITY, f"{architecture}:{tag}", f"download failed: {describe(exc)}") from exc
 
 
 def _cached_file(cfg: dict[str, Any]) -> str | None:
@@ -241,15 +241,3 @@ def _pick_device(device: str) -> str:
 
 def _dtype(model: Any) -> Any:
     return next(model.parameters()).dtype
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
