@@ -53,6 +53,28 @@ class Keyframe:
 
 
 @dataclass(frozen=True)
+class Word:
+    """One recognised word and when it was spoken, in seconds."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class TextSpan:
+    """Words found in a video over [start, end) seconds: a spoken sentence (`speech`), a line of
+    on-screen text (`ocr`) or a sound's label (`audio`). `confidence` is the model's, in 0..1."""
+
+    modality: str
+    start: float
+    end: float
+    text: str
+    confidence: float
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
 class IndexedVideo:
     """Everything the indexer learned about one file, ready for the store."""
 
@@ -63,4 +85,9 @@ class IndexedVideo:
     segments: tuple[Segment, ...]
     keyframes: tuple[Keyframe, ...]
     modalities: tuple[str, ...] = ()
-    """The modalities whose vectors this entry carries (empty when only segmented)."""
+    """The modalities this entry carries (empty when only segmented)."""
+    spans: tuple[TextSpan, ...] = ()
+    span_vectors: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """Sentence embeddings of `spans`, one float32 unit row each (None when no text model ran)."""
+    language: str = ""
+    """Spoken language detected by speech recognition (ISO 639-1), '' when unknown."""
