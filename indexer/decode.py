@@ -175,10 +175,56 @@ DECODERS: dict[str, FrameSource] = {"auto": auto_frames, "decord": decord_frames
 """Available decoder backends by name; `Settings.decoder` picks one."""
 
 
-def frames(info: VideoInfo, short_side: int, decoder: str = "auto") -> Iterator[Frame]:
-    """Frames of a probed video at working size, in presentation order, one at a time."""
+def frames(info: VideoInfo, short_side: int, decoder: str = "auto", detail_side: int = 0) -> Iterator[Frame]:
+    """Frames of a probed video at working size, in presentation order, one at a time.
+
+    With `detail_side` larger than `short_side`, frames are decoded at that size (never upscaled)
+    and carry it as `detail`, with the working-size copy made from it; one decode serves both."""
     try:
         source = DECODERS[decoder]
     except KeyError:
         raise ValueError(f"unknown decoder {decoder!r}; choose from {sorted(DECODERS)}") from None
-    return source(info, short_side)
+    if detail_side <= short_side:
+        return source(info, short_side)
+    return _with_detail(source(info, detail_side), working_size(info, short_side), info.rotation)
+
+
+def _with_detail(stream: Iterator[Frame], size: tuple[int, int], rotation: int) -> Iterator[Frame]:
+    import cv2
+
+    width, height = (size[1], size[0]) if rotation in (90, 270) else size
+    for frame in stream:
+        image = frame.image
+        if image.shape[1] != width or image.shape[0] != height:
+            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+        yield Frame(frame.index, frame.time, image, detail=frame.image)
+
+
+SAMPLE_RATE = 16_000
+"""Audio is resampled to 16 kHz mono float32, the rate speech and sound models expect."""
+
+
+def audio(path: Path) -> np.ndarray:
+    """The first audio stream of `path` as 16 kHz mono float32 samples in [-1, 1].
+
+    Empty (shape (0,)) when the file has no audio; a stream that breaks mid-way keeps what
+    decoded before the break, so one bad packet does not cost a video its transcript.
+    """
+    import av
+
+    with _open(path) as container:
+        if not container.streams.audio:
+            return np.zeros(0, dtype=np.float32)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        chunks: list[np.ndarray] = []
+        try:
+            for frame in container.decode(container.streams.audio[0]):
+                chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+            chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
+        except av.FFmpegError as exc:
+            log.warning("%s: audio decoding stopped at %.1f s: %s", path, _seconds(chunks), describe(exc, 200))
+    return np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, dtype=np.float32)
+
+
+def _seconds(chunks: list[np.ndarray]) -> float:
+    return sum(len(c) for c in chunks) / SAMPLE_RATE

@@ -1,4 +1,6 @@
-"""One file through the indexer: probe, decode (once), segment, pick keyframes, embed."""
+"""One file through the indexer: probe, decode the pictures once (segment, pick and embed
+keyframes, read text on screen), decode the sound once (transcribe, detect sound events), and
+embed every piece of text found."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from indexer import decode, files, keyframes
-from indexer.encoders import Encoder
+from indexer.encoders import Encoder, SoundDetector, TextReader, Transcriber
 from indexer.errors import VideoError
+from indexer.screentext import ScreenText
 from indexer.shots import Segmenter, ShotDetector, ShotParams
-from indexer.types import Frame, IndexedVideo, Keyframe, Segment, VideoInfo
+from indexer.types import Frame, IndexedVideo, Keyframe, Segment, TextSpan, VideoInfo
 from vidsearch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,15 +48,34 @@ class StageClock:
             yield item
 
 
-class VideoIndexer:
-    """Indexes single files with one settings object and (optionally) an image encoder.
+@dataclass(frozen=True)
+class Models:
+    """The models one run indexes with; a modality whose model is None is off.
 
-    With `images=None` the visual modality is off: segments are still found, nothing is embedded.
+    `sentences` embeds the text of speech, screen text and sound labels (all need it to be
+    searchable by meaning; without it they are still found by keyword)."""
+
+    images: Encoder[np.ndarray] | None = None
+    speech: Transcriber | None = None
+    ocr: TextReader | None = None
+    sounds: SoundDetector | None = None
+    sentences: Encoder[str] | None = None
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        on = (self.images, self.speech, self.ocr, self.sounds)
+        return tuple(m for m, model in zip(("visual", "speech", "ocr", "audio"), on) if model is not None)
+
+
+class VideoIndexer:
+    """Indexes single files with one settings object and the models of this run.
+
+    With no image encoder the visual modality is off: segments are still found, nothing is embedded.
     """
 
-    def __init__(self, settings: Settings, images: Encoder[np.ndarray] | None, clock: StageClock | None = None):
+    def __init__(self, settings: Settings, models: Models, clock: StageClock | None = None):
         self.settings = settings
-        self.images = images
+        self.models = models
         self.clock = clock or StageClock()
         self._shots = ShotParams(
             cut_threshold=settings.cut_threshold,
@@ -66,39 +88,86 @@ class VideoIndexer:
         """Index one file; raises VideoError when it cannot be read as a video."""
         with self.clock.stage("decode"):
             info = decode.probe(path)
-        segments, found = self._segment(info)
+        segments, found, on_screen = self._pictures(info)
+        info = replace(info, duration=segments[-1].end)
+        heard, language = self._sound(info, self.models.modalities)
+        spans = tuple(sorted(on_screen + heard, key=lambda s: (s.start, s.modality)))
         with self.clock.stage("hash"):
             stamp, digest = files.fingerprint(path), files.content_hash(path)
         return IndexedVideo(
-            info=replace(info, duration=segments[-1].end),
+            info=info,
             content_hash=digest,
             size=stamp.size,
             mtime=stamp.mtime,
             segments=tuple(segments),
             keyframes=tuple(found),
-            modalities=("visual",) if self.images is not None else (),
+            modalities=self.models.modalities,
+            spans=spans,
+            span_vectors=self._embed_spans(spans),
+            language=language,
         )
 
-    def _segment(self, info: VideoInfo) -> tuple[list[Segment], list[Keyframe]]:
-        """One decoding pass: segments covering the video and the embedded keyframes of each."""
+    def listen(self, path: Path, modalities: tuple[str, ...]) -> tuple[tuple[TextSpan, ...], np.ndarray | None, str]:
+        """Only the sound `modalities` (speech, audio) of `path`: spans, their vectors, language;
+        no picture is decoded. How speech or sounds are added to an index that lacks them."""
+        with self.clock.stage("decode"):
+            info = decode.probe(path)
+        heard, language = self._sound(info, modalities)
+        spans = tuple(heard)
+        return spans, self._embed_spans(spans), language
+
+    def _pictures(self, info: VideoInfo) -> tuple[list[Segment], list[Keyframe], list[TextSpan]]:
+        """One decoding pass: segments covering the video, embedded keyframes, text on screen."""
         detector = ShotDetector(info.fps, self._shots)
         segmenter = Segmenter(self._shots, self.settings.keyframe_fps)
-        batcher = _KeyframeBatcher(self.images, self.settings, self.clock)
+        batcher = _KeyframeBatcher(self.models.images, self.settings, self.clock)
+        reader = ScreenText(self.models.ocr, self.settings.ocr_fps) if self.models.ocr else None
         segments: list[Segment] = []
         last: Frame | None = None
-        stream = decode.frames(info, self.settings.frame_size, self.settings.decoder)
-        for frame in self.clock.timed("decode", stream):
+        detail = self.settings.ocr_size if reader else 0
+        for frame in self.clock.timed(
+            "decode", decode.frames(info, self.settings.frame_size, self.settings.decoder, detail)
+        ):
             with self.clock.stage("segment"):
                 closed = [c for cut in detector.push(frame) for c in segmenter.cut(cut)] + segmenter.add(frame)
             batcher.add(closed, segments)
+            if reader:
+                with self.clock.stage("ocr"):
+                    reader.push(frame)
             last = frame
         if last is None:
             raise VideoError(info.path, "no decodable video frames")
+        end = _end_time(info, last)
         with self.clock.stage("segment"):
             closed = [c for cut in detector.flush() for c in segmenter.cut(cut)]
-            closed += segmenter.finish(_end_time(info, last))
+            closed += segmenter.finish(end)
         batcher.add(closed, segments)
-        return segments, batcher.flush()
+        return segments, batcher.flush(), reader.finish(end) if reader else []
+
+    def _sound(self, info: VideoInfo, modalities: tuple[str, ...]) -> tuple[list[TextSpan], str]:
+        """Sentences spoken and sound events heard (those of `modalities`), and the spoken language."""
+        speech = self.models.speech if "speech" in modalities else None
+        sounds = self.models.sounds if "audio" in modalities else None
+        if not info.has_audio or (speech is None and sounds is None):
+            return [], ""
+        with self.clock.stage("decode-audio"):
+            samples = decode.audio(info.path)
+        spans: list[TextSpan] = []
+        language = ""
+        if speech is not None:
+            with self.clock.stage("speech"):
+                said, language = speech.transcribe(samples)
+            spans += said
+        if sounds is not None:
+            with self.clock.stage("audio"):
+                spans += sounds.detect(samples)
+        return spans, language
+
+    def _embed_spans(self, spans: tuple[TextSpan, ...]) -> np.ndarray | None:
+        if self.models.sentences is None or not spans:
+            return None
+        with self.clock.stage("embed-text"):
+            return self.models.sentences.encode([span.text for span in spans])
 
 
 class _KeyframeBatcher:

@@ -24,11 +24,13 @@ class VideoInfo:
 
 @dataclass(frozen=True)
 class Frame:
-    """One decoded frame: `time` is its presentation time in seconds; `image` is HxWx3 uint8 RGB."""
+    """One decoded frame: `time` is its presentation time in seconds; `image` is HxWx3 uint8 RGB at
+    working size; `detail` the same frame larger (for reading text), when it was asked for."""
 
     index: int
     time: float
     image: np.ndarray = field(repr=False, compare=False)
+    detail: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,15 @@ class TextSpan:
     text: str
     confidence: float
     words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text in a frame: `box` is (left, top, right, bottom) in pixels; `confidence` 0..1."""
+
+    text: str
+    confidence: float
+    box: tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)

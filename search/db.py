@@ -1,23 +1,38 @@
 """SQLite metadata through SQLAlchemy. The only module that imports SQLAlchemy.
 
-Ids never get reused (AUTOINCREMENT), so a FAISS id always names the same keyframe or nothing.
-A video is `complete` only once its vectors are on disk; incomplete rows are leftovers of an
-interrupted run and are dropped by the next writer.
+Ids never get reused (AUTOINCREMENT), so a FAISS id always names the same keyframe or span, or
+nothing. A video is `complete` only once its vectors are on disk; incomplete rows are leftovers
+of an interrupted run and are dropped by the next writer. Span text is also in an FTS5 table
+(kept in step by triggers) for keyword search ranked by BM25.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, create_engine, delete, event, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    create_engine,
+    delete,
+    event,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
-from indexer.types import IndexedVideo
-from search.types import KeyframeRecord, ModelRecord, SegmentRecord, VideoRecord
+from indexer.types import IndexedVideo, TextSpan, Word
+from search.types import KeyframeRecord, ModelRecord, SegmentRecord, SpanRecord, VideoRecord
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 class Base(DeclarativeBase):
@@ -59,6 +74,7 @@ class VideoRow(Base):
     has_audio: Mapped[bool] = mapped_column(Boolean)
     codec: Mapped[str] = mapped_column(String)
     modalities: Mapped[str] = mapped_column(String, default="")
+    language: Mapped[str] = mapped_column(String, default="")
     complete: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     indexed_at: Mapped[float] = mapped_column(Float)
     segments: Mapped[list[SegmentRow]] = relationship(
@@ -88,6 +104,41 @@ class KeyframeRow(Base):
     segment: Mapped[SegmentRow] = relationship(back_populates="keyframes")
 
 
+class SpanRow(Base):
+    __tablename__ = "spans"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    modality: Mapped[str] = mapped_column(String, index=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(String)
+    confidence: Mapped[float] = mapped_column(Float)
+    words: Mapped[str] = mapped_column(String, default="")
+    """JSON [[start, end, word], ...] for speech; empty otherwise."""
+
+
+FTS_SETUP = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS spans_fts USING fts5("
+    "text, content='spans', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS spans_fts_insert AFTER INSERT ON spans BEGIN "
+    "INSERT INTO spans_fts(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS spans_fts_delete AFTER DELETE ON spans BEGIN "
+    "INSERT INTO spans_fts(spans_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
+)
+
+
+def _to_v2(connection: Connection) -> None:
+    """Version 1 had keyframes only: add the spoken language, spans and their keyword index."""
+    columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(videos)")}
+    if "language" not in columns:
+        connection.exec_driver_sql("ALTER TABLE videos ADD COLUMN language VARCHAR NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: dict[str, Callable[[Connection], None]] = {"1": _to_v2}
+"""Schema upgrades by the version they start from; each takes the index one version up."""
+
+
 def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -105,10 +156,17 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Make the tables of a new index, or bring an older one up to SCHEMA_VERSION."""
+        version = self.schema_version()
+        with self.engine.begin() as connection:
+            while version in MIGRATIONS:
+                MIGRATIONS[version](connection)
+                version = str(int(version) + 1)
+            Base.metadata.create_all(connection)
+            for statement in FTS_SETUP:
+                connection.execute(text(statement))
         with self.sessions.begin() as s:
-            if s.get(MetaRow, "schema_version") is None:
-                s.add(MetaRow(key="schema_version", value=SCHEMA_VERSION))
+            s.merge(MetaRow(key="schema_version", value=version or SCHEMA_VERSION))
 
     def schema_version(self) -> str | None:
         with self.sessions() as s:
@@ -155,9 +213,9 @@ class Database:
             rows = s.scalars(select(SegmentRow).where(SegmentRow.video_id == video_id).order_by(SegmentRow.start))
             return [_segment(r) for r in rows]
 
-    def add_video(self, indexed: IndexedVideo) -> list[int]:
-        """Insert a video (replacing any row with its path) as incomplete; returns its keyframe ids
-        in the order of `indexed.keyframes`, for the vector index."""
+    def add_video(self, indexed: IndexedVideo) -> tuple[list[int], list[int]]:
+        """Insert a video (replacing any row with its path) as incomplete; returns the ids of its
+        keyframes and of its spans, in the order of `indexed`, for the vector indexes."""
         with self.sessions.begin() as s:
             s.execute(delete(VideoRow).where(VideoRow.path == str(indexed.info.path)))
             video = _video_row(indexed)
@@ -167,7 +225,59 @@ class Database:
             keyframe_rows = [KeyframeRow(time=k.time, segment=segment_rows[k.segment]) for k in indexed.keyframes]
             s.add_all(keyframe_rows)
             s.flush()
-            return [row.id for row in keyframe_rows]
+            return [row.id for row in keyframe_rows], _add_spans(s, video.id, indexed.spans)
+
+    def replace_spans(self, video_id: int, modalities: Sequence[str], spans: Sequence[TextSpan]) -> list[int]:
+        """Swap a complete video's spans of `modalities` for `spans`; returns the new span ids."""
+        with self.sessions.begin() as s:
+            s.execute(delete(SpanRow).where(SpanRow.video_id == video_id, SpanRow.modality.in_(list(modalities))))
+            return _add_spans(s, video_id, spans)
+
+    def set_modalities(self, video_id: int, modalities: Sequence[str], language: str | None = None) -> None:
+        values: dict[str, str] = {"modalities": ",".join(modalities)}
+        if language is not None:
+            values["language"] = language
+        with self.sessions.begin() as s:
+            s.execute(update(VideoRow).where(VideoRow.id == video_id).values(**values))
+
+    def span_ids(self, path: Path, modalities: Sequence[str] | None = None) -> dict[str, list[int]]:
+        """Ids of the spans of the video at `path` by modality (all modalities when None)."""
+        query = select(SpanRow.modality, SpanRow.id).join(VideoRow).where(VideoRow.path == str(path))
+        if modalities is not None:
+            query = query.where(SpanRow.modality.in_(list(modalities)))
+        found: dict[str, list[int]] = {}
+        with self.sessions() as s:
+            for modality, key in s.execute(query):
+                found.setdefault(modality, []).append(key)
+        return found
+
+    def spans(self, ids: Sequence[int]) -> dict[int, SpanRecord]:
+        """Spans of complete videos by id; ids without a row are left out."""
+        query = (
+            select(SpanRow, VideoRow)
+            .join(VideoRow, SpanRow.video_id == VideoRow.id)
+            .where(SpanRow.id.in_(list(ids)), VideoRow.complete)
+        )
+        with self.sessions() as s:
+            return {r.id: _span(r, _video(v)) for r, v in s.execute(query)}
+
+    def keyword(self, match: str, modality: str, limit: int) -> list[tuple[int, float]]:
+        """(span id, BM25 score, higher is better) of `modality`'s spans matching the FTS5 query `match`."""
+        query = text(
+            "SELECT spans.id, -bm25(spans_fts) FROM spans_fts JOIN spans ON spans.id = spans_fts.rowid "
+            "WHERE spans_fts MATCH :match AND spans.modality = :modality ORDER BY bm25(spans_fts) LIMIT :limit"
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query, {"match": match, "modality": modality, "limit": limit})
+            return [(int(key), float(score)) for key, score in rows]
+
+    def overlapping(self, video_id: int, start: float, end: float) -> list[SegmentRecord]:
+        """Segments of a video that overlap [start, end) seconds, in time order."""
+        query = select(SegmentRow).where(
+            SegmentRow.video_id == video_id, SegmentRow.start < max(end, start + 1e-3), SegmentRow.end > start
+        )
+        with self.sessions() as s:
+            return [_segment(r) for r in s.scalars(query.order_by(SegmentRow.start))]
 
     def keyframe_ids(self, path: Path) -> list[int]:
         """Ids of the keyframes of the video at `path`, complete or not."""
@@ -231,6 +341,7 @@ def _video_row(indexed: IndexedVideo) -> VideoRow:
         has_audio=info.has_audio,
         codec=info.codec,
         modalities=",".join(indexed.modalities),
+        language=indexed.language,
         complete=False,
         indexed_at=time.time(),
     )
@@ -252,8 +363,32 @@ def _video(row: VideoRow) -> VideoRecord:
         row.width,
         row.height,
         tuple(m for m in row.modalities.split(",") if m),
+        row.language,
     )
 
 
 def _segment(row: SegmentRow) -> SegmentRecord:
     return SegmentRecord(row.id, row.video_id, row.start, row.end)
+
+
+def _add_spans(session, video_id: int, spans: Sequence[TextSpan]) -> list[int]:  # type: ignore[no-untyped-def]
+    rows = [
+        SpanRow(
+            video_id=video_id,
+            modality=span.modality,
+            start=span.start,
+            end=span.end,
+            text=span.text,
+            confidence=span.confidence,
+            words=json.dumps([[round(w.start, 3), round(w.end, 3), w.text] for w in span.words]) if span.words else "",
+        )
+        for span in spans
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows]
+
+
+def _span(row: SpanRow, video: VideoRecord) -> SpanRecord:
+    words = tuple(Word(a, b, w) for a, b, w in json.loads(row.words)) if row.words else ()
+    return SpanRecord(row.id, video, row.modality, row.start, row.end, row.text, row.confidence, words)

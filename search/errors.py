@@ -23,7 +23,10 @@ class IndexEmpty(SearchError):
 
 class SchemaMismatch(SearchError):
     def __init__(self, directory: Path, found: str, expected: str) -> None:
-        super().__init__(f"index {directory} has schema version {found}; this vidsearch reads version {expected}")
+        upgrade = "; `vidsearch index --update` upgrades it" if found.isdigit() and int(found) < int(expected) else ""
+        super().__init__(
+            f"index {directory} has schema version {found}; this vidsearch reads version {expected}{upgrade}"
+        )
         self.directory = directory
 
 

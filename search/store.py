@@ -1,4 +1,6 @@
-"""An index directory: `index.db` (SQLite metadata) beside one `<modality>.faiss` per vector kind.
+"""An index directory: `index.db` (SQLite metadata) beside one `<modality>.faiss` per vector kind:
+`visual.faiss` holds CLIP keyframe vectors; `speech`, `ocr` and `audio.faiss` hold sentence
+vectors of the spans of each modality (ids are span ids), all from the one `text` model.
 
 Writes go SQLite first (rows marked incomplete), vectors second, and a video is marked complete
 only after its vectors are saved; a writer that finds incomplete rows (an interrupted run) drops
@@ -12,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.types import IndexedVideo
+from indexer.types import IndexedVideo, TextSpan
 from search.db import SCHEMA_VERSION, Database
 from search.errors import IndexNotFound, ModelMismatch, SchemaMismatch
-from search.types import KeyframeRecord, ModelRecord, SegmentRecord, VideoRecord
+from search.types import KeyframeRecord, ModelRecord, SegmentRecord, SpanRecord, VideoRecord
 from search.vectors import VectorIndex
 from vidsearch import __version__
 
@@ -23,6 +25,9 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "index.db"
 VISUAL = "visual"
+TEXT = "text"
+"""The model record of the sentence space that speech, screen text and sound labels share."""
+SPAN_MODALITIES = ("speech", "ocr", "audio")
 
 
 class Store:
@@ -76,9 +81,15 @@ class Store:
         if stored is not None and stored.available:
             if not record.available:
                 return
-            if stored.model != record.model and len(self.vectors(record.modality, stored.dim)):
+            if stored.model != record.model and self._has_vectors(record.modality, stored.dim):
                 raise ModelMismatch(self.directory, record.modality, stored.model, record.model)
         self.db.set_model(record, __version__)
+
+    def _has_vectors(self, model: str, dim: int) -> bool:
+        """Whether vectors made by the model of record `model` are stored (transcribers and
+        OCR make text, not vectors: a new one can simply take over)."""
+        kinds = {VISUAL: (VISUAL,), TEXT: SPAN_MODALITIES}.get(model, ())
+        return dim > 0 and any(len(self.vectors(kind, dim)) for kind in kinds)
 
     def vectors(self, modality: str, dim: int) -> VectorIndex:
         if modality not in self._vectors:
@@ -96,12 +107,46 @@ class Store:
     def put(self, indexed: IndexedVideo) -> None:
         """Add or replace a video; it becomes visible to searches after `save()`."""
         self._drop_vectors(indexed.info.path)
-        ids = self.db.add_video(indexed)
+        keyframe_ids, span_ids = self.db.add_video(indexed)
         if indexed.keyframes:
             record = self.models()[VISUAL]
             vectors = np.stack([k.vector for k in indexed.keyframes]).astype(np.float32)
-            self.vectors(VISUAL, record.dim).add(np.asarray(ids, np.int64), vectors)
+            self.vectors(VISUAL, record.dim).add(np.asarray(keyframe_ids, np.int64), vectors)
+        self._add_span_vectors(indexed.spans, span_ids, indexed.span_vectors)
         self._unsaved.append(indexed.info.path)
+
+    def extend(
+        self,
+        video: VideoRecord,
+        found: tuple[TextSpan, ...],
+        vectors: np.ndarray | None,
+        modalities: tuple[str, ...],
+        language: str,
+    ) -> None:
+        """Give an indexed video the spans of `modalities` (replacing any it had), without touching
+        the rest; saved at once, and the video lists the new modalities only once its vectors are on disk."""
+        stale = self.db.span_ids(video.path, modalities)
+        self._remove_span_vectors(stale)
+        ids = self.db.replace_spans(video.id, modalities, found)
+        self._add_span_vectors(found, ids, vectors)
+        self._save_vectors()
+        self.db.set_modalities(video.id, tuple(dict.fromkeys(video.modalities + modalities)), language or None)
+
+    def _add_span_vectors(self, found: tuple[TextSpan, ...], ids: list[int], vectors: np.ndarray | None) -> None:
+        if vectors is None or not found:
+            return
+        dim = self.models()[TEXT].dim
+        for modality in SPAN_MODALITIES:
+            rows = [n for n, span in enumerate(found) if span.modality == modality]
+            if rows:
+                keys = np.asarray([ids[n] for n in rows], np.int64)
+                self.vectors(modality, dim).add(keys, vectors[rows])
+
+    def _remove_span_vectors(self, ids: dict[str, list[int]]) -> None:
+        text = self.models().get(TEXT)
+        for modality, keys in ids.items():
+            if text is not None and text.available and keys:
+                self.vectors(modality, text.dim).remove(np.asarray(keys, np.int64))
 
     def remove(self, path: Path) -> bool:
         """Drop a video, its segments and its vectors; False when it was not indexed."""
@@ -122,10 +167,10 @@ class Store:
 
     def _drop_vectors(self, path: Path) -> None:
         ids = self.db.keyframe_ids(path)
-        if ids:
-            for modality, record in self.models().items():
-                if record.available and record.dim:
-                    self.vectors(modality, record.dim).remove(np.asarray(ids, np.int64))
+        visual = self.models().get(VISUAL)
+        if ids and visual is not None and visual.available:
+            self.vectors(VISUAL, visual.dim).remove(np.asarray(ids, np.int64))
+        self._remove_span_vectors(self.db.span_ids(path))
 
     def _drop_incomplete(self) -> None:
         leftovers = self.db.incomplete()
@@ -147,6 +192,16 @@ class Store:
 
     def keyframes(self, ids: list[int]) -> dict[int, KeyframeRecord]:
         return self.db.keyframes(ids)
+
+    def spans(self, ids: list[int]) -> dict[int, SpanRecord]:
+        return self.db.spans(ids)
+
+    def keyword(self, match: str, modality: str, limit: int) -> list[tuple[int, float]]:
+        """Span ids of `modality` matching the FTS5 expression `match`, best BM25 first."""
+        return self.db.keyword(match, modality, limit)
+
+    def overlapping(self, video: VideoRecord, start: float, end: float) -> list[SegmentRecord]:
+        return self.db.overlapping(video.id, start, end)
 
     def counts(self) -> tuple[int, int, int]:
         """(videos, segments, keyframes) that searches see."""

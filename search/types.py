@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from indexer.types import Word
+
 
 @dataclass(frozen=True)
 class ModelRecord:
@@ -34,6 +36,7 @@ class VideoRecord:
     width: int
     height: int
     modalities: tuple[str, ...] = ()
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,15 +58,45 @@ class KeyframeRecord:
 
 
 @dataclass(frozen=True)
+class SpanRecord:
+    """A stored span of text (spoken sentence, screen text, sound label) with its video."""
+
+    id: int
+    video: VideoRecord
+    modality: str
+    start: float
+    end: float
+    text: str
+    confidence: float
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
 class Evidence:
-    """Why a hit matched in one modality: `score` in that modality's scale, at `time` seconds."""
+    """Why a hit matched in one modality. `score` is in that modality's own scale (cosine for
+    visual, 0..1 match for the text modalities); `time` (seconds) is where to look first; for the
+    text modalities [start, end) is the sentence, the time the text is on screen, or the sound."""
 
     modality: str
     score: float
     time: float
+    start: float | None = None
+    end: float | None = None
+    text: str = ""
+    words: tuple[str, ...] = ()
+    """The words of `text` that the query's words matched."""
+    confidence: float | None = None
+    """The recogniser's confidence in `text` (0..1), e.g. how sure the sound classifier was."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"score": round(self.score, 4), "time": round(self.time, 3)}
+        found: dict[str, Any] = {"score": round(self.score, 4), "time": round(self.time, 3)}
+        if self.start is not None and self.end is not None:
+            found.update(start=round(self.start, 3), end=round(self.end, 3))
+        if self.text:
+            found.update(text=self.text, matched_words=list(self.words))
+        if self.confidence is not None:
+            found["confidence"] = round(self.confidence, 3)
+        return found
 
 
 @dataclass(frozen=True)

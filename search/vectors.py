@@ -52,6 +52,16 @@ class VectorIndex:
         self._gpu = None
         return removed
 
+    def vectors(self, ids: list[int]) -> np.ndarray:
+        """The stored vectors of `ids` (rows of zeros for ids it does not hold)."""
+        rows = np.zeros((len(ids), self.dim), np.float32)
+        for row, key in enumerate(ids):
+            try:
+                rows[row] = self._index.reconstruct(int(key))
+            except RuntimeError:
+                continue
+        return rows
+
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of the `k` nearest vectors to each query row; missing slots have id -1."""
         k = min(k, len(self))

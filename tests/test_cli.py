@@ -141,7 +141,7 @@ def test_missing_clip_weights_are_reported_once_recorded_and_indexing_goes_on(
     assert all(way in warnings[0] for way in ("connect to the internet once", "--clip-checkpoint PATH", "--modalities"))
     code, out, _ = cli(capsys, "stats", "--index", tmp_path / "index", "--json")
     assert json.loads(out)["modalities"][0]["available"] is False
-    code, _, err = cli(capsys, "search", "red", "--index", tmp_path / "index")
+    code, _, err = cli(capsys, "search", "red", "--index", tmp_path / "index", "--modalities", "visual")
     assert code == 1 and "nothing to search with" in err
 
 

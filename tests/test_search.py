@@ -12,8 +12,11 @@ from search import VideoSearch
 from search.errors import IndexEmpty, NoSearchableModality, VideoNotIndexed
 from tests.conftest import ColourImages, ColourTexts
 from tests.media import Shot, shots_video
+from indexer.pipeline import Models
 from vidsearch.library import index_paths, remove_paths
 from vidsearch.settings import Settings
+
+VISUAL = Settings(modalities=("visual",))
 
 
 @pytest.fixture
@@ -28,7 +31,7 @@ def library(tmp_path: Path, coloured: Path) -> Path:
 
 def test_search_finds_the_right_moment_with_its_start_and_end(library: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
-    report = index_paths([library], index, Settings(), images=ColourImages())
+    report = index_paths([library], index, VISUAL, models=Models(images=ColourImages()))
     assert sorted(p.name for p in report.indexed) == ["colours.mp4", "sunset.mp4"]
     assert report.failed == () and report.video_seconds == pytest.approx(16.0, abs=0.1)
     with VideoSearch(index, Settings(), texts=ColourTexts()) as engine:
@@ -45,7 +48,7 @@ def test_search_finds_the_right_moment_with_its_start_and_end(library: Path, tmp
 
 def test_adjacent_matching_segments_merge_into_one_moment(library: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
-    index_paths([library / "colours.mp4"], index, Settings(max_segment=2.0), images=ColourImages())
+    index_paths([library / "colours.mp4"], index, Settings(modalities=("visual",), max_segment=2.0), models=Models(images=ColourImages()))
     with VideoSearch(index, Settings(), texts=ColourTexts()) as engine:
         _video, segments = engine.info(library / "colours.mp4")
         assert len(segments) >= 6
@@ -56,13 +59,13 @@ def test_adjacent_matching_segments_merge_into_one_moment(library: Path, tmp_pat
 
 def test_reindexing_skips_unchanged_and_redoes_changed_files(library: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
-    index_paths([library], index, Settings(), images=ColourImages())
-    again = index_paths([library], index, Settings(), images=ColourImages())
+    index_paths([library], index, VISUAL, models=Models(images=ColourImages()))
+    again = index_paths([library], index, VISUAL, models=Models(images=ColourImages()))
     assert again.indexed == () and len(again.skipped) == 2
     changed = library / "nested" / "sunset.mp4"
     shots_video(changed, [Shot("green", 3.0)], audio=False)
     os.utime(changed, (1e9, 1e9))
-    third = index_paths([library], index, Settings(), images=ColourImages())
+    third = index_paths([library], index, VISUAL, models=Models(images=ColourImages()))
     assert [p.name for p in third.indexed] == ["sunset.mp4"]
     with VideoSearch(index, Settings(), texts=ColourTexts()) as engine:
         assert {h.video.name for h in engine.search("orange", k=10)} <= {"colours.mp4", "sunset.mp4"}
@@ -71,7 +74,7 @@ def test_reindexing_skips_unchanged_and_redoes_changed_files(library: Path, tmp_
 
 def test_removed_videos_are_no_longer_found(library: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
-    index_paths([library], index, Settings(), images=ColourImages())
+    index_paths([library], index, VISUAL, models=Models(images=ColourImages()))
     removed, missing = remove_paths([library / "nested"], index)
     assert [p.name for p in removed] == ["sunset.mp4"] and missing == []
     with VideoSearch(index, Settings(), texts=ColourTexts()) as engine:
@@ -82,7 +85,7 @@ def test_removed_videos_are_no_longer_found(library: Path, tmp_path: Path) -> No
 
 def test_bad_files_fail_alone(library: Path, tmp_path: Path) -> None:
     (library / "broken.mp4").write_bytes(b"\x00" * 1000)
-    report = index_paths([library], tmp_path / "index", Settings(), images=ColourImages())
+    report = index_paths([library], tmp_path / "index", VISUAL, models=Models(images=ColourImages()))
     assert [f.path.name for f in report.failed] == ["broken.mp4"]
     assert len(report.indexed) == 2
 
@@ -99,11 +102,11 @@ def test_visual_off_still_segments_but_search_says_why(library: Path, tmp_path: 
 
 def test_files_indexed_without_weights_gain_vectors_once_weights_are_there(library: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
-    first = index_paths([library], index, Settings())
+    first = index_paths([library], index, VISUAL)
     assert len(first.indexed) == 2 and [m.modality for m in first.missing] == ["visual"]
-    second = index_paths([library], index, Settings(), images=ColourImages())
+    second = index_paths([library], index, VISUAL, models=Models(images=ColourImages()))
     assert len(second.indexed) == 2 and second.missing == ()
-    third = index_paths([library], index, Settings(), images=ColourImages())
+    third = index_paths([library], index, VISUAL, models=Models(images=ColourImages()))
     assert len(third.skipped) == 2
     with VideoSearch(index, Settings(), texts=ColourTexts()) as engine:
         assert engine.search("green", k=1)[0].video.name == "colours.mp4"
@@ -111,7 +114,7 @@ def test_files_indexed_without_weights_gain_vectors_once_weights_are_there(libra
 
 def test_an_index_with_no_vectors_is_empty(tmp_path: Path) -> None:
     index = tmp_path / "index"
-    index_paths([], index, Settings(), images=ColourImages())
+    index_paths([], index, VISUAL, models=Models(images=ColourImages()))
     with VideoSearch(index, Settings(), texts=ColourTexts()) as engine, pytest.raises(IndexEmpty):
         engine.search("red")
 

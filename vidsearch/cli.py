@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from indexer.errors import IndexerError
 from search.errors import SearchError
+from search.types import Evidence
 from vidsearch.settings import MODALITIES, Settings
 
 log = logging.getLogger("vidsearch")
@@ -42,8 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     index = commands.add_parser("index", help="index video files and folders (recursive)")
-    index.add_argument("paths", nargs="+", type=Path)
+    index.add_argument("paths", nargs="*", type=Path)
     index.add_argument("--index", required=True, type=Path, help="index directory (created if needed)")
+    index.add_argument(
+        "--update", action="store_true", help="also revisit every indexed video: re-index changed ones, add modalities"
+    )
     index.add_argument("--json", action="store_true", help="end with a JSON summary line")
     index.add_argument("--modalities", help=f"comma-separated subset of {','.join(MODALITIES)}, or 'none'")
     index.add_argument("--max-segment", type=float, help="longest segment in seconds (default 10)")
@@ -56,7 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--index", required=True, type=Path)
     search.add_argument("-k", type=int, default=10, help="number of moments (default 10)")
     search.add_argument("--json", action="store_true")
+    search.add_argument("--modalities", help=f"search only these (comma-separated subset of {','.join(MODALITIES)})")
+    search.add_argument("--fusion", choices=["score", "rrf"], help="how modalities combine (default score)")
     _model_options(search)
+
+    evaluate = commands.add_parser("eval", help="measure search quality on queries with known answers")
+    evaluate.add_argument("queries", type=Path, help="JSON lines {query, video, start, end, kind} or MSR-VTT CSV")
+    evaluate.add_argument("--index", required=True, type=Path)
+    evaluate.add_argument("--root", type=Path, help="folder the queries' video names are relative to")
+    evaluate.add_argument("-k", type=int, default=10)
+    evaluate.add_argument("--modalities", help="search only these modalities")
+    evaluate.add_argument("--fusion", choices=["score", "rrf"])
+    evaluate.add_argument("--compare", action="store_true", help="also each modality alone, side by side with fused")
+    evaluate.add_argument("--json", action="store_true")
 
     info = commands.add_parser("info", help="show what the index knows about a video")
     info.add_argument("video", type=Path)
@@ -74,10 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+CLIP_OPTIONS = ("clip_model", "clip_pretrained", "clip_checkpoint")
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     """Environment (VIDSEARCH_*) overridden by the options given on the command line."""
     given: dict[str, Any] = {}
-    for option in ("clip_model", "clip_pretrained", "clip_checkpoint", "device", "offline", "max_segment", "decoder"):
+    options = (
+        "clip_model",
+        "clip_pretrained",
+        "clip_checkpoint",
+        "device",
+        "offline",
+        "max_segment",
+        "decoder",
+        "fusion",
+    )
+    for option in options:
         value = getattr(args, option, None)
         if value is not None:
             given[option] = value
@@ -101,17 +130,23 @@ def _emit(data: dict[str, Any]) -> None:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from vidsearch.library import index_paths
+    from vidsearch.library import index_paths, known_paths
 
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         raise UsageError(f"no such file or folder: {missing[0]}")
+    if not args.paths and not args.update:
+        raise UsageError("give PATHS to index, or --update to revisit the indexed videos")
 
     def tell(path: Path, outcome: str) -> None:
         if not args.json:
             print(f"{outcome:8} {path}", flush=True)
 
-    report = index_paths(args.paths, args.index, settings, on_file=tell)
+    paths = list(args.paths) + (known_paths(args.index) if args.update else [])
+    named = set(settings.modalities) if args.modalities is not None else set()
+    if any(getattr(args, option) is not None for option in CLIP_OPTIONS):
+        named.add("visual")
+    report = index_paths(paths, args.index, settings, on_file=tell, strict=frozenset(named))
     summary = {
         "indexed": [str(p) for p in report.indexed],
         "skipped": [str(p) for p in report.skipped],
@@ -154,9 +189,52 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             if not hits:
                 print("  no matching moments")
             for hit in hits:
-                why = ", ".join(f"{e.modality} {e.score:.3f} at {clock(e.time)}" for e in hit.evidence)
-                print(f"{hit.video}  {clock(hit.start)}–{clock(hit.end)}  {hit.score:.3f}  {why}")
+                print(f"{hit.video}  {clock(hit.start)}–{clock(hit.end)}  {hit.score:.3f}")
+                for evidence in hit.evidence:
+                    print(f"    {_explain(evidence)}")
     return 0
+
+
+def _explain(evidence: Evidence) -> str:
+    """One line of why a hit matched: the modality, its score, and what was said, shown or heard."""
+    where = clock(evidence.time)
+    if not evidence.text:
+        return f"{evidence.modality:6} {evidence.score:.3f} at {where}"
+    sure = f" (confidence {evidence.confidence:.2f})" if evidence.modality == "audio" and evidence.confidence else ""
+    words = f"  [{', '.join(evidence.words)}]" if evidence.words else ""
+    return f"{evidence.modality:6} {evidence.score:.3f} at {where}  “{evidence.text}”{sure}{words}"
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from search import VideoSearch
+    from search.evaluate import EvalError, evaluate, load_cases, side_by_side
+
+    try:
+        cases = load_cases(args.queries)
+    except (EvalError, OSError) as exc:
+        raise UsageError(str(exc)) from exc
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+    root = args.root or args.queries.parent
+    with VideoSearch(args.index, settings) as engine:
+        fused = evaluate(cases, lambda q: engine.search(q, args.k), root, args.k)
+        reports = {"fused": fused}
+        if args.compare:
+            for modality in engine.searchable():
+                reports[modality] = evaluate(cases, lambda q, m=modality: engine.search(q, args.k, (m,)), root, args.k)
+    if args.json:
+        _emit({name: report.to_json() for name, report in reports.items()})
+        return 0
+    print(fused.table())
+    if args.compare:
+        print()
+        alone = {name: report for name, report in reports.items() if name != "fused"}
+        print(side_by_side({**alone, "fused": fused}, per_kind=EVAL_METRICS))
+    return 0
+
+
+EVAL_METRICS = {"speech_paraphrase": "R@5", "audio": "R@5"}
+"""The metric each kind of query is judged by in the side-by-side table (R@1 otherwise)."""
 
 
 def cmd_info(args: argparse.Namespace, settings: Settings) -> int:
@@ -222,7 +300,14 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "search": cmd_search, "info": cmd_info, "remove": cmd_remove, "stats": cmd_stats}
+COMMANDS = {
+    "index": cmd_index,
+    "search": cmd_search,
+    "eval": cmd_eval,
+    "info": cmd_info,
+    "remove": cmd_remove,
+    "stats": cmd_stats,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,16 +10,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from indexer import files
-from indexer.encoders import Encoder
-from indexer.encoders.clip import OpenClip
-from indexer.errors import IndexerError, ModelUnavailable, describe
-from indexer.pipeline import StageClock, VideoIndexer
-from search.engine import clip_spec
-from search.store import VISUAL, Store
-from search.types import ModelRecord
+from indexer.errors import IndexerError, describe
+from indexer.pipeline import Models, StageClock, VideoIndexer
+from search.store import DB_NAME, Store
+from search.types import ModelRecord, VideoRecord
+from vidsearch import models as registry
 from vidsearch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,62 +42,27 @@ class IndexReport:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def ways_out(error: ModelUnavailable) -> str:
-    """The loud message for a modality whose model cannot be had, with the three ways out."""
-    return (
-        f"{error.modality} search is OFF: {error}. Ways out: connect to the internet once so the "
-        f"weights download into the local cache; or pass --clip-checkpoint PATH (a local weights file); "
-        f"or leave the modality out (--modalities none) to silence this."
-    )
-
-
-class VisualModel:
-    """Resolves the visual encoder once, on first need, into an encoder or a 'missing' record."""
-
-    def __init__(self, settings: Settings, images: Encoder[np.ndarray] | None) -> None:
-        self.settings = settings
-        self.explicit = bool(
-            {"modalities", "clip_model", "clip_checkpoint", "clip_pretrained"} & settings.model_fields_set
-        )
-        self._given = images
-        self._resolved: tuple[Encoder[np.ndarray] | None, ModelRecord] | None = None
-
-    def resolve(self) -> tuple[Encoder[np.ndarray] | None, ModelRecord]:
-        """(encoder or None, record for the store); raises ModelUnavailable if visual was asked for."""
-        if self._resolved is None:
-            self._resolved = self._resolve()
-        return self._resolved
-
-    def _resolve(self) -> tuple[Encoder[np.ndarray] | None, ModelRecord]:
-        spec = clip_spec(self.settings)
-        if self._given is not None:
-            return self._given, ModelRecord(VISUAL, self._given.name, self._given.dim, True, config=spec.model)
-        clip = OpenClip(spec)
-        try:
-            name = clip.name
-        except ModelUnavailable as error:
-            if self.explicit:
-                raise
-            log.warning("%s", ways_out(error))
-            return None, ModelRecord(VISUAL, error.model, 0, False, reason=error.reason, config=spec.model)
-        weights = str(spec.checkpoint.absolute()) if spec.checkpoint else spec.pretrained
-        config = str(Path(spec.model).absolute()) if spec.model.endswith(".json") else spec.model
-        return clip.images, ModelRecord(VISUAL, name, clip.dim, True, config=config, weights=weights)
+SOUND_ONLY = frozenset({"speech", "audio"})
+"""Modalities that can be added to an indexed video from its sound alone, without its pictures."""
 
 
 def index_paths(
     paths: Iterable[Path],
     index: Path,
     settings: Settings,
-    images: Encoder[np.ndarray] | None = None,
+    models: Models | None = None,
     on_file: Callable[[Path, str], None] | None = None,
+    strict: frozenset[str] = frozenset(),
 ) -> IndexReport:
     """Index every video under `paths` into the index directory `index`.
 
-    `images` injects an image encoder (tests, apps); otherwise the settings' CLIP is loaded when the
-    first file needs it. `on_file(path, outcome)` is told how each file ended.
+    `models` injects models (tests, apps); otherwise each modality's model is resolved from the
+    settings when the first file needs it. A model that cannot be had turns its modality off
+    with a warning, or stops the run with ModelUnavailable when it is in `strict` (the user named it).
+    Unchanged files that lack a modality this run can index get it added. `on_file(path,
+    outcome)` is told how each file ended.
     """
-    report = _Run(settings, images, on_file or (lambda _p, _o: None))
+    report = _Run(settings, models, on_file or (lambda _p, _o: None), strict)
     with Store.open(index, create=True) as store:
         for path in files.discover(paths):
             report.one(store, path)
@@ -109,11 +70,22 @@ def index_paths(
     return report.result()
 
 
+def known_paths(index: Path) -> list[Path]:
+    """The videos an index holds (none when it does not exist yet), for `index --update`."""
+    if not (index / DB_NAME).exists():
+        return []
+    with Store.open(index, create=True) as store:
+        return [video.path for video in store.videos()]
+
+
 class _Run:
-    def __init__(self, settings: Settings, images: Encoder[np.ndarray] | None, tell: Callable[[Path, str], None]):
+    def __init__(
+        self, settings: Settings, models: Models | None, tell: Callable[[Path, str], None], strict: frozenset[str]
+    ):
         self.settings = settings
         self.tell = tell
-        self.visual = VisualModel(settings, images) if VISUAL in settings.modalities else None
+        self.given = models
+        self.strict = strict
         self.clock = StageClock()
         self.indexer: VideoIndexer | None = None
         self.indexed: list[Path] = []
@@ -128,9 +100,12 @@ class _Run:
         except OSError as exc:
             return self._fail(path, exc.strerror or str(exc))
         known = store.current(path, stamp.size, stamp.mtime)
-        if known is not None and not self._adds_modality(store, known.modalities):
+        adding = self._adds(store, known.modalities) if known is not None else ()
+        if known is not None and not adding:
             self.skipped.append(path)
             return self.tell(path, "skipped")
+        if known is not None and set(adding) <= SOUND_ONLY:
+            return self._listen(store, known, adding)
         indexer = self._indexer(store)
         try:
             indexed = indexer.index(path)
@@ -147,22 +122,33 @@ class _Run:
         self.video_seconds += indexed.info.duration
         self.tell(path, "indexed")
 
-    def _adds_modality(self, store: Store, has: tuple[str, ...]) -> bool:
-        """Whether this run can add the visual modality to an unchanged file indexed without it
-        (say, the weights were missing then); resolves the model only in that case."""
-        if self.visual is None or VISUAL in has:
-            return False
-        return self._indexer(store).images is not None
+    def _adds(self, store: Store, has: tuple[str, ...]) -> tuple[str, ...]:
+        """The modalities this run can add to an unchanged file indexed without them (say, their
+        weights were missing then); resolves the models only when some are lacking."""
+        if set(self.settings.modalities) <= set(has):
+            return ()
+        return tuple(m for m in self._indexer(store).models.modalities if m not in has)
+
+    def _listen(self, store: Store, known: VideoRecord, adding: tuple[str, ...]) -> None:
+        """Add speech and/or sound events to an indexed video from its audio alone."""
+        indexer = self._indexer(store)
+        try:
+            spans, vectors, language = indexer.listen(known.path, adding)
+        except IndexerError as exc:
+            return self._fail(known.path, getattr(exc, "reason", str(exc)))
+        with self.clock.stage("store"):
+            store.extend(known, spans, vectors, adding, language)
+        self.indexed.append(known.path)
+        self.video_seconds += known.duration
+        self.tell(known.path, "updated")
 
     def _indexer(self, store: Store) -> VideoIndexer:
         if self.indexer is None:
-            images = None
-            if self.visual is not None:
-                images, record = self.visual.resolve()
+            resolved = registry.resolve(self.settings, self.given, self.strict)
+            for record in resolved.records:
                 store.record_model(record)
-                if not record.available:
-                    self.missing.append(record)
-            self.indexer = VideoIndexer(self.settings, images, self.clock)
+            self.missing += resolved.missing
+            self.indexer = VideoIndexer(self.settings, resolved.models, self.clock)
         return self.indexer
 
     def _fail(self, path: Path, error: str) -> None:

