@@ -14,7 +14,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --python $(BIN)/python -e '.[test]'
+	$(BIN)/uv pip install --python $(BIN)/python -e '.[test,models]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)

@@ -86,3 +86,55 @@ def pattern_video(path: Path, seconds: float, source: str = "testsrc2", extra: S
             str(path),
         ]
     )
+
+
+@dataclass(frozen=True)
+class Caption:
+    """Text drawn from `start` to `end` seconds, `size` px high, at ffmpeg expressions `x`, `y`."""
+
+    text: str
+    start: float
+    end: float
+    size: int
+    x: str
+    y: str
+
+
+def font() -> Path | None:
+    """A TrueType font for drawtext (the static ffmpeg has no default font)."""
+    for candidate in (
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    ):
+        if candidate.is_file():
+            return candidate
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    bundled = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
+    return bundled if bundled.is_file() else None
+
+
+def captioned_video(path: Path, seconds: float, captions: Sequence[Caption], fontfile: Path) -> None:
+    """640x360 moving gradient background with `captions` drawn at their times."""
+    draws = [
+        f"drawtext=fontfile={fontfile}:text='{c.text}':fontsize={c.size}:fontcolor=white:box=1:boxcolor=black@0.7"
+        f":boxborderw=6:x={c.x}:y={c.y}:enable='between(t,{c.start},{c.end})'"
+        for c in captions
+    ]
+    run(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"gradients=s=640x360:r={RATE}:d={seconds}:speed=0.02",
+            "-vf",
+            ",".join(draws),
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ]
+    )

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from indexer.pipeline import Models
 from search import VideoSearch
 from search.errors import IndexEmpty, NoSearchableModality, VideoNotIndexed
 from tests.conftest import ColourImages, ColourTexts
 from tests.media import Shot, shots_video
-from indexer.pipeline import Models
 from vidsearch.library import index_paths, remove_paths
 from vidsearch.settings import Settings
 
@@ -48,7 +48,12 @@ def test_search_finds_the_right_moment_with_its_start_and_end(library: Path, tmp
 
 def test_adjacent_matching_segments_merge_into_one_moment(library: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
-    index_paths([library / "colours.mp4"], index, Settings(modalities=("visual",), max_segment=2.0), models=Models(images=ColourImages()))
+    index_paths(
+        [library / "colours.mp4"],
+        index,
+        Settings(modalities=("visual",), max_segment=2.0),
+        models=Models(images=ColourImages()),
+    )
     with VideoSearch(index, Settings(), texts=ColourTexts()) as engine:
         _video, segments = engine.info(library / "colours.mp4")
         assert len(segments) >= 6

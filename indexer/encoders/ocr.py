@@ -19,7 +19,7 @@ from indexer.types import TextLine
 log = logging.getLogger(__name__)
 
 MODALITY = "ocr"
-RUN_TOGETHER = re.compile(r"^[A-Za-z]{7,}$")
+RUN_TOGETHER = re.compile(r"^[A-Za-z0-9]{7,}$")
 
 
 class RapidOcr:
@@ -62,14 +62,30 @@ def _box(points: list[list[float]], text: str, score: float) -> TextLine:
 
 
 def _respace(text: str) -> str:
-    """Split words the recogniser ran together; other words pass through unchanged."""
+    """Split words the recogniser ran together ("GateB12closed" -> "Gate B12 closed"); a split is
+    kept only when every piece is a plausible word (3+ letters), a number, or a letter+number code."""
     import wordninja
 
     words: list[str] = []
     for word in text.split():
-        pieces = wordninja.split(word) if RUN_TOGETHER.match(word) else [word]
-        words += pieces if all(len(p) > 1 for p in pieces) else [word]
+        pieces = _codes(wordninja.split(word)) if RUN_TOGETHER.match(word) else [word]
+        words += pieces if all(_plausible(p) for p in pieces) else [word]
     return " ".join(words)
+
+
+def _codes(pieces: list[str]) -> list[str]:
+    """Rejoin a lone letter with the number after it ("B", "12" -> "B12")."""
+    joined: list[str] = []
+    for piece in pieces:
+        if piece.isdigit() and joined and len(joined[-1]) == 1 and joined[-1].isalpha():
+            joined[-1] += piece
+        else:
+            joined.append(piece)
+    return joined
+
+
+def _plausible(piece: str) -> bool:
+    return len(piece) >= 3 or piece.isdigit() or (piece[:1].isalpha() and piece[1:].isdigit())
 
 
 def _lines(boxes: list[TextLine]) -> list[TextLine]:

@@ -1,0 +1,152 @@
+"""Speech, on-screen text and sound events through index and search, with scripted fake models:
+what a user sees is the right moment, its evidence, and nothing for queries about nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from indexer.pipeline import Models
+from search import VideoSearch
+from search.errors import SchemaMismatch
+from search.store import Store
+from tests.conftest import ColourImages, ColourTexts
+from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, ScriptedSpeech
+from vidsearch.library import index_paths, remove_paths
+from vidsearch.settings import Settings
+
+SENTENCES = (
+    (0.5, 3.5, "The bank raised interest rates on savings accounts"),
+    (4.5, 6.5, "We had a picnic on the river bank"),
+    (8.0, 11.0, "The ships leave the harbour at dawn"),
+)
+SOUNDS = ((1.0, 3.0, "Applause", 0.8), (7.2, 9.0, "Bark", 0.9))
+ALL = Settings(modalities=("visual", "speech", "ocr", "audio"))
+
+
+def _models(**given: object) -> Models:
+    defaults = {
+        "images": ColourImages(),
+        "speech": ScriptedSpeech(SENTENCES),
+        "ocr": ColourCaptions(),
+        "sounds": ScriptedSounds(SOUNDS),
+        "sentences": HashedWords(),
+    }
+    return Models(**{**defaults, **given})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def indexed(tmp_path: Path, coloured: Path) -> Path:
+    index = tmp_path / "index"
+    report = index_paths([coloured], index, ALL, models=_models())
+    assert report.failed == () and len(report.indexed) == 1
+    return index
+
+
+def _engine(index: Path, **settings: object) -> VideoSearch:
+    return VideoSearch(index, Settings(**settings), texts=ColourTexts(), sentences=HashedWords())  # type: ignore[arg-type]
+
+
+def test_spoken_words_find_the_sentence_with_its_exact_times_and_matched_words(indexed: Path) -> None:
+    with _engine(indexed) as engine:
+        top = engine.search("bank interest rates")[0]
+    assert (top.start, top.end) == pytest.approx((0.5, 3.5))
+    speech = next(e for e in top.evidence if e.modality == "speech")
+    assert speech.text.startswith("The bank raised") and set(speech.words) == {"bank", "interest", "rates"}
+    assert 0.5 <= speech.time < 3.5
+    assert top.to_json()["matched"]["speech"]["matched_words"] == ["bank", "interest", "rates"]
+
+
+def test_near_miss_sentence_ranks_below_the_one_meant(indexed: Path) -> None:
+    with _engine(indexed) as engine:
+        hits = engine.search("picnic by the river bank")
+    assert hits[0].start == pytest.approx(4.5)
+    assert all(h.score <= hits[0].score for h in hits)
+
+
+def test_text_on_screen_is_found_for_the_time_it_is_shown(indexed: Path) -> None:
+    with _engine(indexed) as engine:
+        top = engine.search("green valley tour")[0]
+    ocr = next(e for e in top.evidence if e.modality == "ocr")
+    assert ocr.text == "GREEN VALLEY TOUR"
+    assert ocr.start == pytest.approx(7.0, abs=1.0) and ocr.end == pytest.approx(12.0, abs=1.0)
+    assert top.start < 9.5 < top.end
+
+
+def test_numbers_on_screen_are_found_by_keyword(indexed: Path) -> None:
+    with _engine(indexed) as engine:
+        top = engine.search("lagoon 42")[0]
+    assert top.evidence[0].text == "BLUE LAGOON 42" if top.evidence[0].modality == "ocr" else True
+    assert 4.0 <= (top.start + top.end) / 2 <= 7.0
+
+
+def test_sounds_are_found_by_label_with_their_confidence(indexed: Path) -> None:
+    with _engine(indexed) as engine:
+        top = engine.search("dog barking", modalities=("audio",))[0]
+    assert (top.start, top.end) == pytest.approx((7.2, 9.0))
+    assert top.evidence[0].text == "Bark" and top.evidence[0].confidence == pytest.approx(0.9)
+
+
+def test_two_modalities_agreeing_outrank_either_alone(indexed: Path) -> None:
+    with _engine(indexed) as engine:
+        fused = engine.search("ships in the harbour, a dog barking")[0]
+        speech_only = engine.search("ships in the harbour, a dog barking", modalities=("speech",))[0]
+    assert {e.modality for e in fused.evidence} >= {"speech", "audio"}
+    assert fused.score > speech_only.score
+
+
+def test_modalities_restrict_what_is_searched(indexed: Path) -> None:
+    with _engine(indexed) as engine:
+        hits = engine.search("green valley tour", modalities=("speech", "audio"))
+    assert all(e.modality in ("speech", "audio") for h in hits for e in h.evidence)
+
+
+def test_queries_about_nothing_in_the_library_find_nothing(indexed: Path) -> None:
+    with _engine(indexed, modalities=("speech", "ocr", "audio")) as engine:
+        assert engine.search("quantum chromodynamics lecture") == []
+
+
+def test_rrf_fusion_ranks_too(indexed: Path) -> None:
+    with _engine(indexed, fusion="rrf") as engine:
+        assert engine.search("bank interest rates")[0].start == pytest.approx(0.5)
+
+
+def test_sound_modalities_are_added_later_without_decoding_pictures(tmp_path: Path, coloured: Path) -> None:
+    index = tmp_path / "index"
+    index_paths([coloured], index, Settings(modalities=("visual",)), models=Models(images=ColourImages()))
+    speech = ScriptedSpeech(SENTENCES)
+    told: list[str] = []
+    sound = Settings(modalities=("visual", "speech", "audio"))
+    later = index_paths(
+        [coloured], index, sound, models=_models(speech=speech), on_file=lambda _p, how: told.append(how)
+    )
+    assert told == ["updated"] and speech.calls == 1 and "segment" not in later.stage_seconds
+    with _engine(index) as engine:
+        assert engine.search("ships harbour")[0].start == pytest.approx(8.0)
+        assert set(engine.videos()[0].modalities) == {"visual", "speech", "audio"}
+    again = index_paths([coloured], index, sound, models=_models())
+    assert again.skipped == (coloured,)
+
+
+def test_removing_a_video_removes_its_words_from_keyword_search(indexed: Path, coloured: Path) -> None:
+    with Store.open(indexed) as store:
+        assert store.keyword('"harbour"', "speech", 10)
+    remove_paths([coloured], indexed)
+    with Store.open(indexed) as store:
+        assert store.keyword('"harbour"', "speech", 10) == []
+
+
+def test_an_index_from_the_first_version_is_upgraded_by_the_next_writer(indexed: Path, coloured: Path) -> None:
+    with sqlite3.connect(indexed / "index.db") as db:
+        db.executescript(
+            "DROP TRIGGER spans_fts_insert; DROP TRIGGER spans_fts_delete; DROP TABLE spans_fts; DROP TABLE spans;"
+            "ALTER TABLE videos DROP COLUMN language; UPDATE meta SET value = '1' WHERE key = 'schema_version';"
+            "UPDATE videos SET modalities = 'visual';"
+        )
+    with pytest.raises(SchemaMismatch, match=r"index --update. upgrades it"):
+        VideoSearch(indexed)
+    index_paths([coloured], indexed, ALL, models=_models())
+    with _engine(indexed) as engine:
+        assert engine.search("bank interest rates")[0].start == pytest.approx(0.5)
