@@ -3,10 +3,12 @@
 What it measures, on the videos of a library folder (the sample library by default):
 
 - model load: building the open_clip model (RANDOM weights: none can be downloaded here, and
-  speed does not depend on the weights' values), then one warm-up encode;
+  speed does not depend on the weights' values), then one warm-up encode; the real Whisper,
+  PP-OCR, MiniLM (offline packages) and YAMNet (`--audio-model`) models;
 - indexing: wall time of `vidsearch.library.index_paths` into a fresh temporary index, best of
   `--repeat` runs, as video seconds per wall second (x real time), overall and per stage
-  (decode, segment, embed, hash, store; from the library's own stage clock);
+  (decode, segment, embed, ocr, decode-audio, speech, audio, embed-text, hash, store; from the
+  library's own stage clock);
 - queries: latency of `VideoSearch.search` over that index (50 queries after 3 warm-ups);
 - baseline: decoding every frame at full size to RGB with PyAV (what a naive indexer does before
   any model runs), best of `--repeat` runs, and its ratio to the indexing wall time.
@@ -14,7 +16,7 @@ What it measures, on the videos of a library folder (the sample library by defau
 It prints figures only; nothing is asserted.
 
 Usage: python benchmarks/bench_index.py [--library data/library] [--clip-model ViT-B-32|tests/data/tiny-clip.json]
-                                        [--repeat 3]
+                                        [--repeat 3] [--audio-model yamnet.tflite] [--modalities visual,speech,...]
 """
 
 from __future__ import annotations
@@ -38,11 +40,13 @@ sys.path.insert(0, str(ROOT))
 from indexer.encoders import Encoder  # noqa: E402
 from indexer.encoders.clip import ClipSpec, OpenClip  # noqa: E402
 from indexer.files import discover  # noqa: E402
+from indexer.pipeline import Models  # noqa: E402
 from search import VideoSearch  # noqa: E402
+from vidsearch import models as registry  # noqa: E402
 from vidsearch.library import IndexReport, index_paths  # noqa: E402
-from vidsearch.settings import Settings  # noqa: E402
+from vidsearch.settings import MODALITIES, Settings  # noqa: E402
 
-STAGES = ("decode", "segment", "embed", "hash", "store")
+STAGES = ("decode", "segment", "embed", "ocr", "decode-audio", "speech", "audio", "embed-text", "hash", "store")
 QUERIES = (
     "a red car at night",
     "welcome to the harbour",
@@ -72,6 +76,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--clip-model", default="ViT-B-32", help="open_clip architecture or model-config JSON (random weights)"
     )
     parser.add_argument("--repeat", type=int, default=3, help="indexing and baseline runs; the best is reported")
+    parser.add_argument("--audio-model", type=Path, help="YAMNet .tflite (sound events are OFF without one)")
+    parser.add_argument("--modalities", default=",".join(MODALITIES), help="comma-separated modalities to index")
     return parser.parse_args(argv)
 
 
@@ -97,19 +103,34 @@ def load_model(model: str) -> tuple[Encoder[np.ndarray], Encoder[str], float]:
     return images, texts, time.perf_counter() - began
 
 
-def index_once(library: Path, index: Path, settings: Settings, images: Encoder[np.ndarray]) -> Run:
+def load_models(settings: Settings, images: Encoder[np.ndarray]) -> tuple[Models, float]:
+    """The other modalities' real models, resolved and loaded once (seconds included)."""
     began = time.perf_counter()
-    report = index_paths([library], index, settings, images=images)
+    models = registry.resolve(settings, Models(images=images)).models
+    if models.sentences is not None:
+        models.sentences.encode(["warm up"])
+    if models.speech is not None:
+        models.speech.transcribe(np.zeros(16000, np.float32))
+    if models.ocr is not None:
+        models.ocr.read(np.zeros((64, 64, 3), np.uint8))
+    return models, time.perf_counter() - began
+
+
+def index_once(library: Path, index: Path, settings: Settings, models: Models) -> Run:
+    began = time.perf_counter()
+    report = index_paths([library], index, settings, models=models)
     wall = time.perf_counter() - began
     if report.failed:
         raise SystemExit(f"indexing failed: {report.failed}")
     return Run(wall, report)
 
 
-def query_latencies(index: Path, settings: Settings, texts: Encoder[str]) -> list[float]:
+def query_latencies(
+    index: Path, settings: Settings, texts: Encoder[str], sentences: Encoder[str] | None
+) -> list[float]:
     """Milliseconds per `search` call, after the warm-up calls."""
     latencies = []
-    with VideoSearch(index, settings, texts=texts) as search:
+    with VideoSearch(index, settings, texts=texts, sentences=sentences) as search:
         for n in range(WARMUP_QUERIES + QUERY_COUNT):
             began = time.perf_counter()
             search.search(QUERIES[n % len(QUERIES)], k=10)
@@ -137,7 +158,7 @@ def speed(video_seconds: float, seconds: float) -> str:
     return f"{video_seconds / seconds:8.1f}x" if seconds > 0 else "       -"
 
 
-def print_header(args: argparse.Namespace, videos: Sequence[Path], images: Encoder[np.ndarray]) -> None:
+def print_header(args: argparse.Namespace, videos: Sequence[Path], images: Encoder[np.ndarray], models: Models) -> None:
     import torch
 
     print("vidsearch indexing benchmark (CPU)")
@@ -146,9 +167,13 @@ def print_header(args: argparse.Namespace, videos: Sequence[Path], images: Encod
     print(f"  library      {args.library} ({len(videos)} videos)")
     print(f"  visual model {args.clip_model} -> {images.name} (dim {images.dim})")
     print("               RANDOM weights: no CLIP weights can be downloaded here; speed does not depend on them")
+    for label, model in (("speech", models.speech), ("ocr", models.ocr), ("audio", models.sounds)):
+        print(f"  {label:<12} {model.name if model is not None else 'OFF'}")
+    print(f"  {'text':<12} {models.sentences.name if models.sentences is not None else 'OFF'}")
 
 
 def print_indexing(runs: Sequence[Run], load_seconds: float) -> None:
+    """Wall and per-stage seconds of the best run, as x real time (video seconds per second)."""
     best = min(runs, key=lambda run: run.wall)
     seconds = best.report.video_seconds
     walls = ", ".join(f"{run.wall:.2f}" for run in runs)
@@ -159,7 +184,7 @@ def print_indexing(runs: Sequence[Run], load_seconds: float) -> None:
     print(f"  {'wall':<10}{best.wall:>10.2f}{speed(seconds, best.wall):>14}")
     for stage in STAGES:
         spent = best.report.stage_seconds.get(stage, 0.0)
-        print(f"  {stage:<10}{spent:>10.3f}{speed(seconds, spent):>14}")
+        print(f"  {stage:<12}{spent:>8.3f}{speed(seconds, spent):>14}")
     other = best.wall - sum(best.report.stage_seconds.values())
     print(f"  {'(other)':<10}{other:>10.3f}")
 
@@ -181,14 +206,16 @@ def print_baseline(decodes: Sequence[tuple[float, int]], video_seconds: float, i
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     videos = ensure_library(args.library)
-    settings = Settings(clip_model=args.clip_model, device="cpu")
+    chosen = tuple(m for m in args.modalities.split(",") if m)
+    settings = Settings(clip_model=args.clip_model, device="cpu", audio_model=args.audio_model, modalities=chosen)
     images, texts, load_seconds = load_model(args.clip_model)
-    print_header(args, videos, images)
+    models, more_seconds = load_models(settings, images)
+    print_header(args, videos, images, models)
     with tempfile.TemporaryDirectory(prefix="vidsearch-bench-") as scratch:
         indexes = [Path(scratch) / f"index{n}" for n in range(max(1, args.repeat))]
-        runs = [index_once(args.library, index, settings, images) for index in indexes]
-        print_indexing(runs, load_seconds)
-        print_queries(query_latencies(indexes[-1], settings, texts))
+        runs = [index_once(args.library, index, settings, models) for index in indexes]
+        print_indexing(runs, load_seconds + more_seconds)
+        print_queries(query_latencies(indexes[-1], settings, texts, models.sentences))
     decodes = [naive_decode(videos) for _ in range(max(1, args.repeat))]
     print_baseline(decodes, runs[0].report.video_seconds, min(run.wall for run in runs))
     return 0
