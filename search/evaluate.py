@@ -155,8 +155,8 @@ def _case_from_json(obj: Any) -> Case:
     if video is not None and (not isinstance(video, str) or not video.strip()):
         raise ValueError("'video' must be a non-empty string or null")
     start, end = _seconds(obj, "start"), _seconds(obj, "end")
-    if video is None and (start is not None or end is not None):
-        raise ValueError("an off-topic case (video null) cannot have a start or end")
+    if video is None:
+        start = end = None  # an off-topic case has no answer, so any times it carries mean nothing
     if start is not None and end is not None and start > end:
         raise ValueError(f"start {start} s is after end {end} s")
     default = OFF_TOPIC if video is None else "moment" if start is not None or end is not None else "clip"

@@ -159,3 +159,35 @@ def test_console_script_warns_on_stderr_and_errors_in_one_line(tmp_path: Path, c
     assert done.returncode == 1 and done.stderr.startswith("vidsearch: error: no index at")
     done = subprocess.run([script, "index", coloured, "--index", tmp_path / "i"], capture_output=True, text=True)
     assert done.returncode == 0 and done.stderr.count("visual search is OFF") == 1, done.stderr
+
+
+def test_eval_prints_recall_per_kind_and_compares_modalities(
+    tmp_path: Path, indexed: Path, tiny: list[str], capsys
+) -> None:
+    queries = tmp_path / "queries.jsonl"
+    lines = [
+        {"query": "red", "video": "videos/colours.mp4", "start": 0, "end": 4, "kind": "visual"},
+        {"query": "green", "video": "videos/colours.mp4", "start": 7, "end": 12, "kind": "visual"},
+        {"query": "a cat playing piano", "video": None, "start": 0, "end": 0, "kind": "offtopic"},
+    ]
+    queries.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    code, out, err = cli(capsys, "eval", queries, "--index", indexed, "--json", *tiny)
+    assert code == 0, err
+    report = json.loads(out)["fused"]
+    assert code == 0 and report["kinds"]["visual"]["n"] == 2 and report["off_topic"]["n"] == 1
+    code, out, _ = cli(capsys, "eval", queries, "--index", indexed, "--compare", *tiny)
+    assert code == 0 and "R@1" in out and "fused" in out and "visual" in out
+
+
+def test_eval_rejects_a_malformed_queries_file_in_one_line(tmp_path: Path, indexed: Path, capsys) -> None:
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"query": "red", "video": "a.mp4"}\nnot json\n')
+    code, _, err = cli(capsys, "eval", queries, "--index", indexed)
+    assert code == 2 and ":2:" in err and len(err.strip().splitlines()) == 1
+
+
+def test_update_revisits_the_indexed_videos_without_naming_them(indexed: Path, capsys) -> None:
+    code, out, _ = cli(capsys, "index", "--update", "--index", indexed, "--json")
+    assert code == 0 and len(json.loads(out.splitlines()[-1])["skipped"]) == 1
+    code, _, err = cli(capsys, "index", "--index", indexed)
+    assert code == 2 and "--update" in err

@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--fusion", choices=["score", "rrf"])
     evaluate.add_argument("--compare", action="store_true", help="also each modality alone, side by side with fused")
     evaluate.add_argument("--json", action="store_true")
+    _model_options(evaluate)
 
     info = commands.add_parser("info", help="show what the index knows about a video")
     info.add_argument("video", type=Path)
