@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 INDEX  := data/index
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench eval clean
 
 # torch and torchvision must come from PyPI together; uv resolves them there (pip on these
 # machines may prefer a local CPU-only torch wheel that breaks torchvision).
@@ -43,5 +43,16 @@ YAMNET := $(wildcard ../shared/models/yamnet/yamnet.tflite)
 bench: install
 	$(BIN)/python benchmarks/bench_index.py $(if $(YAMNET),--audio-model $(YAMNET))
 
+# The evaluation may borrow the test YAMNet beside the repo too (sound search is off without it).
+EVAL := data/eval
+eval: install
+	$(BIN)/python scripts/make_eval_library.py --out $(EVAL)/calibration --split calibration
+	$(BIN)/python scripts/make_eval_library.py --out $(EVAL)/test --split test
+	for split in calibration test; do \
+		$(if $(YAMNET),VIDSEARCH_AUDIO_MODEL=$(YAMNET)) $(BIN)/vidsearch index $(EVAL)/$$split --index data/eval-index/$$split || exit 1; \
+	done
+	$(BIN)/python benchmarks/calibrate.py $(EVAL)/calibration/queries.jsonl --index data/eval-index/calibration
+	$(BIN)/vidsearch eval $(EVAL)/test/queries.jsonl --index data/eval-index/test --compare
+
 clean:
-	rm -rf $(VENV) $(INDEX) data/library .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(INDEX) data/library data/eval data/eval-index .pytest_cache .mypy_cache .ruff_cache

@@ -232,11 +232,20 @@ def _visual_match(cosine: float, floor: float) -> float:
     return min(1.0, 0.5 + 0.5 * (cosine - floor) / VISUAL_SPAN)
 
 
+SOUND_DOUBT = 0.6
+"""A sound's match is scaled from this (classifier unsure) to 1 (certain), so a clear sound event
+outranks a faint one with the same label."""
+
+
 def _span_match(span: SpanRecord, similarity: float, terms: list[str]) -> tuple[float, SpanRecord, tuple[str, ...]]:
     """(match 0..1, span, matched words): meaning alone, or meaning and keywords averaged,
-    whichever is higher, so an exact keyword hit lifts a span and a paraphrase still counts."""
+    whichever is higher, so an exact keyword hit lifts a span and a paraphrase still counts;
+    a sound's match is also scaled by how sure the classifier was."""
     covered, words = textmatch.coverage(terms, span.text, glued=span.modality == "ocr")
-    return max(similarity, (similarity + covered) / 2), span, words
+    match = max(similarity, (similarity + covered) / 2)
+    if span.modality == "audio":
+        match *= SOUND_DOUBT + (1 - SOUND_DOUBT) * span.confidence
+    return match, span, words
 
 
 def _bare(word: str) -> str:

@@ -69,15 +69,22 @@ def test_consecutive_windows_merge_into_one_span_with_the_best_score() -> None:
 
 
 def test_a_gap_below_threshold_splits_a_label_and_silence_is_never_reported() -> None:
-    scores = np.zeros((5, len(LABELS)), np.float32)
+    scores = np.zeros((6, len(LABELS)), np.float32)
     scores[:, 2] = 0.99  # Silence everywhere
-    scores[[0, 1, 3], 0] = [0.7, 0.3, 0.8]  # Speech, a dip below 0.3 at window 2
-    scores[2, 0] = 0.29
+    scores[[0, 1, 4], 0] = [0.7, 0.3, 0.8]  # Speech, two windows below 0.3 in between
+    scores[[2, 3], 0] = 0.29
     spans = merge_events(scores, LABELS, hop=0.48, duration=10.0, threshold=0.3, window=0.975)
     assert [(s.text, s.start, s.end) for s in spans] == [
         ("Speech", 0.0, pytest.approx(0.48 + 0.975)),
-        ("Speech", pytest.approx(1.44), pytest.approx(1.44 + 0.975)),
+        ("Speech", pytest.approx(1.92), pytest.approx(1.92 + 0.975)),
     ]
+
+
+def test_a_single_window_dip_does_not_split_a_sound() -> None:
+    scores = np.zeros((3, len(LABELS)), np.float32)
+    scores[[0, 2], 1] = 0.9
+    spans = merge_events(scores, LABELS, hop=0.48, duration=10.0, threshold=0.3, window=0.975)
+    assert [(s.text, s.start, s.end) for s in spans] == [("Dial tone", 0.0, pytest.approx(0.96 + 0.975))]
 
 
 def test_spans_sort_by_start_then_label() -> None:

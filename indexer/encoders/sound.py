@@ -160,7 +160,8 @@ def merge_events(
 ) -> list[TextSpan]:
     """Spans from a (windows x classes) score matrix; window i covers [i * hop, i * hop + window) s.
 
-    Each run of consecutive windows where a class scores >= `threshold` becomes one span from the
+    Each run of consecutive windows where a class scores >= `threshold` (a single window dipping
+    below it does not break the run) becomes one span from the
     run's first window start to its last window end, clipped to `duration`, with the run's best
     score as confidence. Labels in `ignored` are skipped. Sorted by start, then label."""
     scores = np.asarray(scores, dtype=np.float32).reshape(-1, len(labels))
@@ -169,12 +170,19 @@ def merge_events(
     for cls in np.flatnonzero(hits.any(axis=0)).tolist():
         if labels[cls] in ignored:
             continue
-        for first, last in _runs(hits[:, cls]):
+        for first, last in _runs(_bridged(hits[:, cls])):
             start = first * hop
             end = min(last * hop + window, duration)
             best = float(scores[first : last + 1, cls].max())
             spans.append(TextSpan(MODALITY, start, max(end, start), labels[cls], best))
     return sorted(spans, key=lambda span: (span.start, span.text))
+
+
+def _bridged(mask: np.ndarray) -> np.ndarray:
+    """`mask` with single False windows between two True ones set True."""
+    bridged = mask.copy()
+    bridged[1:-1] |= mask[:-2] & mask[2:]
+    return bridged
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -84,6 +84,9 @@ class SentenceEncoder:
             self.name  # noqa: B018 - resolves (and fails) before the import cost
             assert self._resolved is not None
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
 
             device = None if self.spec.device == "auto" else self.spec.device
             try:
