@@ -33,7 +33,7 @@ ANSWERS["audio"] = ("audio",)
 ANSWERS["visual"] = ()
 OFF_TOPIC = ("offtopic", "off-topic")
 DEPTH = 50
-STRICT = 0.95
+STRICT = 0.975
 
 
 def scores(engine: VideoSearch, cases: Sequence[Case], modality: str, root: Path) -> tuple[list[float], list[float]]:

@@ -4,10 +4,12 @@ which moment comes first."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from indexer.encoders.speech import _sentences
 from indexer.screentext import ScreenText
 from indexer.types import Frame, TextLine
 from search.fusion import Candidate, fuse
@@ -101,3 +103,17 @@ def test_screen_text_still_visible_at_the_end_stops_at_the_end() -> None:
     for n in range(25):
         screen.push(_frame(n / 10, 50))
     assert [(s.start, s.end) for s in screen.finish(2.5)] == [(0.0, 2.5)]
+
+
+def test_a_long_pause_inside_a_whisper_segment_splits_it() -> None:
+    words = [SimpleNamespace(start=a, end=b, word=w) for a, b, w in [(27.4, 28.4, " Plant"), (33.0, 33.2, " the")]]
+    words += [
+        SimpleNamespace(start=33.2, end=33.7, word=" daffodils."),
+        SimpleNamespace(start=34.0, end=34.5, word=" Next"),
+    ]
+    chunk = SimpleNamespace(start=27.4, end=34.5, text="", avg_logprob=-0.2, words=words)
+    assert [(s.start, s.end, s.text) for s in _sentences(chunk)] == [
+        (27.4, 28.4, "Plant"),
+        (33.0, 33.7, "the daffodils."),
+        (34.0, 34.5, "Next"),
+    ]

@@ -57,9 +57,9 @@ class Settings(BaseSettings):
     weight_ocr: float = Field(1.0, ge=0, description="weight of on-screen text evidence")
     weight_audio: float = Field(0.8, ge=0, description="weight of sound-event evidence")
     floor_visual: float = Field(0.22, ge=-1, le=1, description="CLIP cosine below which a keyframe is no match")
-    floor_speech: float = Field(0.33, ge=0, le=1, description="match score below which a sentence is no match")
-    floor_ocr: float = Field(0.40, ge=0, le=1, description="match score below which screen text is no match")
-    floor_audio: float = Field(0.38, ge=0, le=1, description="match score below which a sound is no match")
+    floor_speech: float = Field(0.37, ge=0, le=1, description="match score below which a sentence is no match")
+    floor_ocr: float = Field(0.41, ge=0, le=1, description="match score below which screen text is no match")
+    floor_audio: float = Field(0.35, ge=0, le=1, description="match score below which a sound is no match")
 
     def weight(self, modality: str) -> float:
         """The fusion weight of `modality` (0 for unknown ones)."""

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 MODALITY = "speech"
 HUB = "huggingface.co"
 SENTENCE_END = (".", "?", "!", "。", "？", "！")
+PAUSE = 1.5
+"""Seconds of silence between two words that end a span even mid-sentence: Whisper sometimes
+stretches a segment's first word back over a long silence, which would misplace the sentence."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,8 @@ class Whisper:
 
 
 def _sentences(chunk: Any) -> Iterable[TextSpan]:
-    """Split one Whisper segment into sentences at end punctuation, each with its words' times."""
+    """Split one Whisper segment into sentences at end punctuation (and long pauses), each with its
+    words' times."""
     confidence = float(np.exp(min(0.0, chunk.avg_logprob)))
     words = [Word(float(w.start), float(w.end), w.word.strip()) for w in (chunk.words or []) if w.word.strip()]
     if not words:
@@ -165,9 +169,10 @@ def _sentences(chunk: Any) -> Iterable[TextSpan]:
             yield TextSpan(MODALITY, float(chunk.start), float(chunk.end), chunk.text.strip(), confidence)
         return
     sentence: list[Word] = []
-    for word in words:
+    for word, following in zip(words, [*words[1:], None]):
         sentence.append(word)
-        if word.text.endswith(SENTENCE_END) or word is words[-1]:
+        paused = following is not None and following.start - word.end > PAUSE
+        if word.text.endswith(SENTENCE_END) or paused or following is None:
             text = " ".join(w.text for w in sentence)
             yield TextSpan(MODALITY, sentence[0].start, sentence[-1].end, text, confidence, tuple(sentence))
             sentence = []
