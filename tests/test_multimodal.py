@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from indexer.encoders.speech import WhisperSpec
+from indexer.encoders.speech import resolve as resolve_whisper
+from indexer.encoders.text import SentenceSpec
+from indexer.encoders.text import resolve as resolve_sentences
+from indexer.errors import ModelUnavailable
 from indexer.pipeline import Models
 from search import VideoSearch
 from search.errors import SchemaMismatch
@@ -150,3 +155,25 @@ def test_an_index_from_the_first_version_is_upgraded_by_the_next_writer(indexed:
     index_paths([coloured], indexed, ALL, models=_models())
     with _engine(indexed) as engine:
         assert engine.search("bank interest rates")[0].start == pytest.approx(0.5)
+
+
+def test_a_hub_model_asked_for_offline_is_unavailable_with_the_ways_out() -> None:
+    with pytest.raises(ModelUnavailable, match="VIDSEARCH_WHISPER_MODEL"):
+        resolve_whisper(WhisperSpec(model="large-v3", offline=True))
+    with pytest.raises(ModelUnavailable, match="VIDSEARCH_TEXT_MODEL"):
+        resolve_sentences(SentenceSpec(model="intfloat/e5-large-v2", offline=True))
+
+
+def test_a_missing_sound_model_turns_only_that_modality_off(tmp_path: Path, coloured: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    settings = Settings(modalities=("speech", "audio"), offline=True)
+    report = index_paths(
+        [coloured],
+        tmp_path / "index",
+        settings,
+        models=Models(speech=ScriptedSpeech(SENTENCES), sentences=HashedWords()),
+    )
+    assert [m.modality for m in report.missing] == ["audio"] and len(report.indexed) == 1
+    with _engine(tmp_path / "index") as engine:
+        assert engine.searchable() == ("speech",)
+        assert engine.search("ships harbour")[0].start == pytest.approx(8.0)

@@ -6,6 +6,10 @@ import os
 import socket
 from pathlib import Path
 
+from indexer.errors import ModelUnavailable
+
+HF_HUB = "huggingface.co"
+
 
 def cache_dir(kind: str) -> Path:
     """`$XDG_CACHE_HOME/vidsearch/<kind>` (default `~/.cache/vidsearch/<kind>`); not created here."""
@@ -20,3 +24,17 @@ def reachable(host: str, timeout: float = 3.0) -> bool:
     except OSError:
         return False
     return True
+
+
+def local_dir(configured: str | None) -> Path | None:
+    """`configured` as an absolute directory when it names one (a model the user has on disk)."""
+    if configured and Path(configured).expanduser().is_dir():
+        return Path(configured).expanduser().resolve()
+    return None
+
+
+def require_hub(modality: str, name: str, offline: bool, ways_out: str, host: str = HF_HUB) -> None:
+    """Raise ModelUnavailable (with `ways_out`) unless downloads are allowed and `host` answers."""
+    if offline or not reachable(host):
+        why = "offline" if offline else f"{host} cannot be reached"
+        raise ModelUnavailable(modality, name, f"{why}; {ways_out}")

