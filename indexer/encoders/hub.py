@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from indexer.errors import ModelUnavailable
@@ -38,3 +39,24 @@ def require_hub(modality: str, name: str, offline: bool, ways_out: str, host: st
     if offline or not reachable(host):
         why = "offline" if offline else f"{host} cannot be reached"
         raise ModelUnavailable(modality, name, f"{why}; {ways_out}")
+
+
+class Resolvable:
+    """A model known by name before its weights load: `name` resolves where the weights are (and
+    fails early, with the ways out) without the cost of importing the model's library."""
+
+    def __init__(self, resolve: Callable[[], tuple[str, str]]) -> None:
+        self._resolve = resolve
+        self._resolved: tuple[str, str] | None = None
+
+    @property
+    def name(self) -> str:
+        """The model's identity, stored with what it produced."""
+        return self.resolved[0]
+
+    @property
+    def resolved(self) -> tuple[str, str]:
+        """(identity, what the model library loads: a directory or a hub name)."""
+        if self._resolved is None:
+            self._resolved = self._resolve()
+        return self._resolved

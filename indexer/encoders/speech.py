@@ -8,6 +8,7 @@ English tiny.en); the hub's `base`. Transcripts come back as sentences with word
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.encoders.hub import cache_dir, local_dir, require_hub
+from indexer.encoders.hub import Resolvable, cache_dir, local_dir, require_hub
 from indexer.errors import ModelUnavailable, describe
 from indexer.types import TextSpan, Word
 
@@ -108,25 +109,19 @@ def resolve(spec: WhisperSpec) -> tuple[str, str]:
     return f"whisper:{name}", name
 
 
-class Whisper:
+class Whisper(Resolvable):
     """A Whisper model, loaded lazily and once; `transcribe` returns sentences with word times."""
 
     def __init__(self, spec: WhisperSpec) -> None:
+        super().__init__(functools.partial(resolve, spec))
         self.spec = spec
-        self._resolved: tuple[str, str] | None = None
         self._model: Any = None
-
-    @property
-    def name(self) -> str:
-        if self._resolved is None:
-            self._resolved = resolve(self.spec)
-        return self._resolved[0]
 
     def _load(self) -> Any:
         if self._model is None:
             from faster_whisper import WhisperModel
 
-            source = self._resolved[1] if self._resolved else resolve(self.spec)[1]
+            source = self.resolved[1]
             device = "cuda" if self.spec.device == "auto" and _has_cuda() else self.spec.device
             device = "cpu" if device == "auto" else device
             compute = self.spec.compute_type if self.spec.compute_type != "default" else _compute_type(device)

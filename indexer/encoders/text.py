@@ -8,6 +8,7 @@ directory, or a hub name when the hub can be reached); the offline package
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from indexer.encoders import normalise
-from indexer.encoders.hub import local_dir, require_hub
+from indexer.encoders.hub import Resolvable, local_dir, require_hub
 from indexer.errors import ModelUnavailable, describe
 
 log = logging.getLogger(__name__)
@@ -53,19 +54,13 @@ def resolve(spec: SentenceSpec) -> tuple[str, str]:
     return f"st:{name}", name
 
 
-class SentenceEncoder:
+class SentenceEncoder(Resolvable):
     """Encoder[str] over a sentence-transformers model, loaded lazily and once."""
 
     def __init__(self, spec: SentenceSpec) -> None:
+        super().__init__(functools.partial(resolve, spec))
         self.spec = spec
-        self._resolved: tuple[str, str] | None = None
         self._model: Any = None
-
-    @property
-    def name(self) -> str:
-        if self._resolved is None:
-            self._resolved = resolve(self.spec)
-        return self._resolved[0]
 
     @property
     def dim(self) -> int:
@@ -75,8 +70,7 @@ class SentenceEncoder:
 
     def _load(self) -> Any:
         if self._model is None:
-            self.name  # noqa: B018 - resolves (and fails) before the import cost
-            assert self._resolved is not None
+            source = self.resolved[1]
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
 
@@ -84,7 +78,7 @@ class SentenceEncoder:
 
             device = None if self.spec.device == "auto" else self.spec.device
             try:
-                self._model = SentenceTransformer(self._resolved[1], device=device)
+                self._model = SentenceTransformer(source, device=device)
             except (OSError, RuntimeError, ValueError) as exc:
                 raise ModelUnavailable(MODALITY, self.name, describe(exc)) from exc
         return self._model
