@@ -200,6 +200,32 @@ def _with_detail(stream: Iterator[Frame], size: tuple[int, int], rotation: int) 
         yield Frame(frame.index, frame.time, image, detail=frame.image)
 
 
+def frame_at(path: Path, time: float, short_side: int) -> np.ndarray:
+    """The frame shown at `time` seconds (HxWx3 uint8 RGB, upright, short side `short_side` px at
+    most): a seek to the keyframe before it, then decoding forward. For thumbnails."""
+    import av
+
+    info = probe(path)
+    width, height = working_size(info, short_side)
+    with _open(path) as container:
+        stream = _video_stream(container)
+        origin = _origin(container, stream)
+        container.seek(int(max(0.0, time + origin) * 1_000_000), backward=True)
+        chosen = None
+        try:
+            for frame in container.decode(stream):
+                shown = float(frame.pts * stream.time_base) - origin if frame.pts is not None else time
+                if chosen is not None and shown > time + 1e-3:
+                    break
+                chosen = frame
+        except av.FFmpegError as exc:
+            if chosen is None:
+                raise VideoError(path, f"video does not decode at {time:.2f} s ({describe(exc, 200)})") from exc
+        if chosen is None:
+            raise VideoError(path, f"no frame at {time:.2f} s")
+        return _upright(chosen.to_ndarray(width=width, height=height, format="rgb24"), info.rotation)
+
+
 SAMPLE_RATE = 16_000
 """Audio is resampled to 16 kHz mono float32, the rate speech and sound models expect."""
 

@@ -271,6 +271,31 @@ class Database:
             rows = connection.execute(query, {"match": match, "modality": modality, "limit": limit})
             return [(int(key), float(score)) for key, score in rows]
 
+    def video_by_id(self, video_id: int) -> VideoRecord | None:
+        with self.sessions() as s:
+            row = s.get(VideoRow, video_id)
+            return _video(row) if row is not None and row.complete else None
+
+    def segment(self, segment_id: int) -> tuple[SegmentRecord, VideoRecord, list[tuple[int, float]]] | None:
+        """A segment of a complete video, its video, and its keyframes as (id, time)."""
+        with self.sessions() as s:
+            row = s.get(SegmentRow, segment_id)
+            if row is None or not row.video.complete:
+                return None
+            keyframes = [(k.id, k.time) for k in sorted(row.keyframes, key=lambda k: k.time)]
+            return _segment(row), _video(row.video), keyframes
+
+    def span_ids_between(self, video_id: int, start: float, end: float) -> dict[str, list[int]]:
+        """Ids of a video's spans that overlap [start, end) seconds, by modality."""
+        query = select(SpanRow.modality, SpanRow.id).where(
+            SpanRow.video_id == video_id, SpanRow.start < end, SpanRow.end > start
+        )
+        found: dict[str, list[int]] = {}
+        with self.sessions() as s:
+            for modality, key in s.execute(query):
+                found.setdefault(modality, []).append(key)
+        return found
+
     def overlapping(self, video_id: int, start: float, end: float) -> list[SegmentRecord]:
         """Segments of a video that overlap [start, end) seconds, in time order."""
         query = select(SegmentRow).where(

@@ -15,20 +15,31 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.encoders import Encoder
+from indexer import decode
+from indexer.encoders import Encoder, normalise
 from indexer.encoders.clip import ClipSpec, OpenClip
 from indexer.encoders.text import SentenceEncoder, SentenceSpec
-from search import textmatch
-from search.errors import IndexEmpty, ModelMismatch, NoSearchableModality, VideoNotIndexed
+from indexer.errors import VideoError
+from search.errors import (
+    IndexEmpty,
+    ModelMismatch,
+    NoSearchableModality,
+    SegmentNotFound,
+    VideoFileMissing,
+    VideoNotFound,
+    VideoNotIndexed,
+)
 from search.fusion import Candidate, Moment, fuse
-from search.moments import ScoredSegment, merge
+from search.retrieval import Query, span_candidates, visual_candidates
 from search.store import TEXT, VISUAL, Store
-from search.types import Evidence, Hit, KeyframeRecord, ModelRecord, SegmentRecord, SpanRecord, VideoRecord
+from search.types import Filters, Hit, ModelRecord, SegmentRecord, VideoRecord
 from vidsearch.settings import MODALITIES, Settings
 
 log = logging.getLogger(__name__)
 
 CLIP_FIELDS = frozenset({"clip_model", "clip_pretrained", "clip_checkpoint"})
+ANY_MATCH = {"floor_visual": -1.0, "floor_speech": 0.0, "floor_ocr": 0.0, "floor_audio": 0.0}
+"""No-match floors off: "more like this" ranks neighbours; there is no off-topic query to reject."""
 CANDIDATES = 50
 """Spans each text modality considers per query, by meaning and by keyword each."""
 VISUAL_SPAN = 0.3
@@ -74,8 +85,8 @@ def stored_clip_spec(record: ModelRecord, settings: Settings) -> ClipSpec:
 class VideoSearch:
     """Search over one index directory. Models load on first use, once.
 
-    `texts` (CLIP's text tower) and `sentences` inject query encoders (tests, or apps that manage
-    models themselves); by default the index's own models are loaded, or the ones the settings
+    `texts` and `images` (CLIP's towers) and `sentences` inject query encoders (tests, or apps
+    that manage models themselves); by default the index's own models are loaded, or the ones the settings
     name explicitly, which must match them.
     """
 
@@ -85,11 +96,13 @@ class VideoSearch:
         settings: Settings | None = None,
         texts: Encoder[str] | None = None,
         sentences: Encoder[str] | None = None,
+        images: Encoder[np.ndarray] | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.store = Store.open(index)
         self._texts = texts
         self._sentences = sentences
+        self._images = images
 
     def close(self) -> None:
         self.store.close()
@@ -137,68 +150,98 @@ class VideoSearch:
             self._sentences = encoder
         return self._sentences
 
-    def search(self, text: str, k: int = 10, modalities: tuple[str, ...] | None = None) -> list[Hit]:
+    def search(
+        self, text: str, k: int = 10, modalities: tuple[str, ...] | None = None, filters: Filters | None = None
+    ) -> list[Hit]:
         """The `k` best moments for `text`, best first, from `modalities` (default: all indexed
-        ones the settings allow). Scores are fused match scores (higher is better; 0..1 with
-        the default `score` fusion); fewer than `k`, or none, when little matches."""
+        ones the settings allow) among the videos `filters` lets through. Scores are fused match
+        scores (higher is better; 0..1 with the default `score` fusion); fewer than `k`, or none,
+        when little matches."""
+        active = self._ready(modalities)
+        query = Query(
+            text=text,
+            visual=self.text_encoder().encode([text])[0] if VISUAL in active else None,
+            sentence=self._query_vector(text) if set(active) - {VISUAL} else None,
+        )
+        return self._ranked(query, active, k, filters)
+
+    def search_image(self, image: np.ndarray, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """Moments that look like `image` (HxWx3 uint8 RGB), by the visual modality alone."""
+        active = self._ready((VISUAL,))
+        return self._ranked(Query(visual=self.image_encoder().encode([image])[0]), active, k, filters)
+
+    def similar(self, segment_id: int, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """Moments like segment `segment_id` ("more like this"): near its keyframes in the visual
+        space and its sentences, screen text and sounds in the sentence space; moments overlapping
+        the segment itself are left out."""
+        found = self.store.segment(segment_id)
+        if found is None:
+            raise SegmentNotFound(self.store.directory, segment_id)
+        segment, video, keyframes = found
+        active = self._ready(None)
+        query = Query(
+            visual=self._mean(VISUAL, [key for key, _ in keyframes]) if VISUAL in active else None,
+            sentence=self._mean_spans(video, segment),
+        )
+        hits = self._ranked(query, active, k + 3, filters, ANY_MATCH)
+        return [h for h in hits if not (h.video == video.path and h.start < segment.end and h.end > segment.start)][:k]
+
+    def _ready(self, modalities: tuple[str, ...] | None) -> tuple[str, ...]:
         if self.store.counts()[0] == 0:
             raise IndexEmpty(self.store.directory)
+        return self.searchable(modalities)
+
+    def _ranked(
+        self,
+        query: Query,
+        active: tuple[str, ...],
+        k: int,
+        filters: Filters | None,
+        floors: dict[str, float] | None = None,
+    ) -> list[Hit]:
+        settings = self.settings.model_copy(update=floors) if floors else self.settings
         candidates: list[Candidate] = []
-        for modality in self.searchable(modalities):
-            found = self._visual_candidates(text) if modality == VISUAL else self._span_candidates(modality, text)
-            candidates += found
+        for modality in active:
+            if modality == VISUAL:
+                candidates += visual_candidates(self.store, query, settings)
+            else:
+                candidates += span_candidates(self.store, modality, query, settings)
+        if filters is not None:
+            candidates = [c for c in candidates if filters.admits(c.video)]
         weights = {m: self.settings.weight(m) for m in MODALITIES}
-        moments = fuse(candidates, weights, self.settings.fusion)
-        return [self._hit(moment) for moment in moments[:k]]
-
-    def _visual_candidates(self, text: str) -> list[Candidate]:
-        record = self.store.models()[VISUAL]
-        scores, ids = self.store.vectors(VISUAL, record.dim).search(self.text_encoder().encode([text]), CANDIDATES * 4)
-        found = self.store.keyframes([int(i) for i in ids[0] if i >= 0])
-        best: dict[int, ScoredSegment] = {}
-        floor = self.settings.floor(VISUAL)
-        for score, key in zip(scores[0].tolist(), ids[0].tolist()):
-            keyframe = found.get(key)
-            if keyframe is None or score < floor:
-                continue
-            if keyframe.segment.id not in best or best[keyframe.segment.id].score < score:
-                best[keyframe.segment.id] = _scored(keyframe, score)
-        runs = merge(list(best.values()), self.settings.merge_margin, self.settings.max_moment)
-        videos = {item.video.path: item.video for item in best.values()}
-        return [
-            Candidate(videos[hit.video], hit.start, hit.end, _visual_match(hit.score, floor), rank, hit.evidence[0])
-            for rank, hit in enumerate(runs, 1)
-        ]
-
-    def _span_candidates(self, modality: str, text: str) -> list[Candidate]:
-        """Spans of `modality` matching `text` by meaning or keyword, scored 0..1, floor applied."""
-        similarity = self._similarities(modality, text)
-        expression = textmatch.fts_query(text)
-        for key, _ in self.store.keyword(expression, modality, CANDIDATES) if expression else []:
-            similarity.setdefault(key, None)
-        spans = self.store.spans(list(similarity))
-        missing = [key for key, value in similarity.items() if value is None and key in spans]
-        if missing and (record := self.store.models().get(TEXT)) and record.available:
-            query = self._query_vector(text)
-            for key, vector in zip(missing, self.store.vectors(modality, record.dim).vectors(missing)):
-                similarity[key] = float(vector @ query)
-        terms = textmatch.terms(text)
-        scored = [_span_match(span, similarity.get(span.id) or 0.0, terms) for span in spans.values()]
-        kept = sorted((s for s in scored if s[0] >= self.settings.floor(modality)), key=lambda s: -s[0])
-        return [_span_candidate(span, match, words, rank) for rank, (match, span, words) in enumerate(kept, 1)]
-
-    def _similarities(self, modality: str, text: str) -> dict[int, float | None]:
-        record = self.store.models().get(TEXT)
-        if record is None or not record.available:
-            return {}
-        scores, ids = self.store.vectors(modality, record.dim).search(self._query_vector(text)[None, :], CANDIDATES)
-        return {int(key): float(score) for score, key in zip(scores[0], ids[0]) if key >= 0}
+        return [self._hit(moment) for moment in fuse(candidates, weights, self.settings.fusion)[:k]]
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one engine per index, few distinct queries at a time
-    def _query_vector(self, text: str) -> np.ndarray:
+    def _query_vector(self, text: str) -> np.ndarray | None:
         encoder = self.sentence_encoder()
-        assert encoder is not None
-        return encoder.encode([text])[0]
+        return encoder.encode([text])[0] if encoder is not None else None
+
+    def _mean(self, modality: str, ids: list[int]) -> np.ndarray | None:
+        """The unit mean of the stored vectors `ids` of `modality` (None when there are none)."""
+        record = self.store.models().get(VISUAL if modality == VISUAL else TEXT)
+        if not ids or record is None or not record.available:
+            return None
+        rows = self.store.vectors(modality, record.dim).vectors(ids)
+        rows = rows[np.linalg.norm(rows, axis=1) > 0]
+        return normalise(rows.mean(axis=0, keepdims=True))[0] if len(rows) else None
+
+    def _mean_spans(self, video: VideoRecord, segment: SegmentRecord) -> np.ndarray | None:
+        """The mean sentence vector of what is said, shown as text and heard in a segment."""
+        spans = self.store.span_ids_between(video, segment.start, segment.end)
+        found = [mean for mean in (self._mean(m, ids) for m, ids in spans.items()) if mean is not None]
+        return normalise(np.mean(found, axis=0, keepdims=True))[0] if found else None
+
+    def image_encoder(self) -> Encoder[np.ndarray]:
+        """The image tower of the index's own CLIP (for search by image)."""
+        if self._images is None:
+            record = self.store.models()[VISUAL]
+            explicit = CLIP_FIELDS & self.settings.model_fields_set
+            spec = clip_spec(self.settings) if explicit else stored_clip_spec(record, self.settings)
+            images = OpenClip(spec).images
+            if images.name != record.model:
+                raise ModelMismatch(self.store.directory, VISUAL, record.model, images.name)
+            self._images = images
+        return self._images
 
     def _hit(self, moment: Moment) -> Hit:
         seed = moment.seed
@@ -206,6 +249,35 @@ class VideoSearch:
         evidence = tuple(c.evidence for _, c in sorted(moment.best.items(), key=lambda item: order.get(item[0], 9)))
         segments = self.store.overlapping(seed.video, seed.start, seed.end)
         return Hit(seed.video.path, seed.start, seed.end, moment.score, tuple(g.id for g in segments), evidence)
+
+    def thumbnail(self, segment_id: int, short_side: int = 180) -> np.ndarray:
+        """A picture of a segment (HxWx3 uint8 RGB): its first keyframe, else its middle. Decoded
+        from the video file on demand; raises VideoFileMissing when the file is gone."""
+        found = self.store.segment(segment_id)
+        if found is None:
+            raise SegmentNotFound(self.store.directory, segment_id)
+        segment, video, keyframes = found
+        if not video.path.is_file():
+            raise VideoFileMissing(video.path)
+        time = keyframes[0][1] if keyframes else (segment.start + segment.end) / 2
+        try:
+            return decode.frame_at(video.path, time, short_side)
+        except VideoError as exc:
+            raise VideoFileMissing(video.path, exc.reason) from exc
+
+    def segment(self, segment_id: int) -> tuple[SegmentRecord, VideoRecord]:
+        """A segment and its video; raises SegmentNotFound."""
+        found = self.store.segment(segment_id)
+        if found is None:
+            raise SegmentNotFound(self.store.directory, segment_id)
+        return found[0], found[1]
+
+    def video(self, video_id: int) -> tuple[VideoRecord, list[SegmentRecord]]:
+        """A video by id and its segments in time order; raises VideoNotFound."""
+        video = self.store.video_by_id(video_id)
+        if video is None:
+            raise VideoNotFound(self.store.directory, video_id)
+        return video, self.store.segments(video)
 
     def videos(self) -> list[VideoRecord]:
         """Every searchable video, by path."""
@@ -222,38 +294,3 @@ class VideoSearch:
         videos, segments, keyframes = self.store.counts()
         hours = sum(v.duration for v in self.store.videos()) / 3600
         return IndexStats(videos, segments, keyframes, hours, tuple(self.store.models().values()))
-
-
-def _scored(keyframe: KeyframeRecord, score: float) -> ScoredSegment:
-    return ScoredSegment(keyframe.segment, keyframe.video, score, Evidence(VISUAL, score, keyframe.time))
-
-
-def _visual_match(cosine: float, floor: float) -> float:
-    return min(1.0, 0.5 + 0.5 * (cosine - floor) / VISUAL_SPAN)
-
-
-SOUND_DOUBT = 0.6
-"""A sound's match is scaled from this (classifier unsure) to 1 (certain), so a clear sound event
-outranks a faint one with the same label."""
-
-
-def _span_match(span: SpanRecord, similarity: float, terms: list[str]) -> tuple[float, SpanRecord, tuple[str, ...]]:
-    """(match 0..1, span, matched words): meaning alone, or meaning and keywords averaged,
-    whichever is higher, so an exact keyword hit lifts a span and a paraphrase still counts;
-    a sound's match is also scaled by how sure the classifier was."""
-    covered, words = textmatch.coverage(terms, span.text, glued=span.modality == "ocr")
-    match = max(similarity, (similarity + covered) / 2)
-    if span.modality == "audio":
-        match *= SOUND_DOUBT + (1 - SOUND_DOUBT) * span.confidence
-    return match, span, words
-
-
-def _bare(word: str) -> str:
-    return "".join(textmatch.TOKEN.findall(word.lower()))
-
-
-def _span_candidate(span: SpanRecord, match: float, words: tuple[str, ...], rank: int) -> Candidate:
-    spoken = {w.lower() for w in words}
-    first = next((w.start for w in span.words if _bare(w.text) in spoken), span.start)
-    evidence = Evidence(span.modality, match, first, span.start, span.end, span.text, words, round(span.confidence, 3))
-    return Candidate(span.video, span.start, span.end, match, rank, evidence)

@@ -54,3 +54,30 @@ class VideoNotIndexed(SearchError):
     def __init__(self, path: Path) -> None:
         super().__init__(f"{path} is not in the index")
         self.path = path
+
+
+class SegmentNotFound(SearchError):
+    """No searchable video has a segment with this id."""
+
+    def __init__(self, directory: Path, segment_id: int) -> None:
+        super().__init__(f"index {directory} has no segment {segment_id}")
+        self.directory = directory
+        self.segment_id = segment_id
+
+
+class VideoNotFound(SearchError):
+    """No searchable video has this id."""
+
+    def __init__(self, directory: Path, video_id: int) -> None:
+        super().__init__(f"index {directory} has no video {video_id}")
+        self.directory = directory
+        self.video_id = video_id
+
+
+class VideoFileMissing(SearchError):
+    """An indexed video's file is gone or unreadable since it was indexed."""
+
+    def __init__(self, path: Path, reason: str = "the file is gone") -> None:
+        super().__init__(f"{path}: {reason}; re-index or `vidsearch remove` it")
+        self.path = path
+        self.reason = reason

@@ -200,6 +200,16 @@ class Store:
         """Span ids of `modality` matching the FTS5 expression `match`, best BM25 first."""
         return self.db.keyword(match, modality, limit)
 
+    def video_by_id(self, video_id: int) -> VideoRecord | None:
+        return self.db.video_by_id(video_id)
+
+    def segment(self, segment_id: int) -> tuple[SegmentRecord, VideoRecord, list[tuple[int, float]]] | None:
+        """A segment, its video and its keyframes (id, time); None when no searchable video has it."""
+        return self.db.segment(segment_id)
+
+    def span_ids_between(self, video: VideoRecord, start: float, end: float) -> dict[str, list[int]]:
+        return self.db.span_ids_between(video.id, start, end)
+
     def overlapping(self, video: VideoRecord, start: float, end: float) -> list[SegmentRecord]:
         return self.db.overlapping(video.id, start, end)
 

@@ -119,3 +119,20 @@ class Hit:
             "score": round(self.score, 4),
             "matched": {e.modality: e.to_json() for e in self.evidence},
         }
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which videos a search may return: under `folder` (absolute), and `min_duration` ..
+    `max_duration` seconds long (None: no bound)."""
+
+    folder: Path | None = None
+    min_duration: float | None = None
+    max_duration: float | None = None
+
+    def admits(self, video: VideoRecord) -> bool:
+        if self.folder is not None and self.folder not in video.path.parents:
+            return False
+        if self.min_duration is not None and video.duration < self.min_duration:
+            return False
+        return self.max_duration is None or video.duration <= self.max_duration

@@ -3,9 +3,11 @@ what a user sees is the right moment, its evidence, and nothing for queries abou
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer.encoders.speech import WhisperSpec
@@ -14,8 +16,8 @@ from indexer.encoders.text import SentenceSpec
 from indexer.encoders.text import resolve as resolve_sentences
 from indexer.errors import ModelUnavailable
 from indexer.pipeline import Models
-from search import VideoSearch
-from search.errors import SchemaMismatch
+from search import Filters, VideoSearch
+from search.errors import SchemaMismatch, SegmentNotFound, VideoFileMissing, VideoNotFound
 from search.store import Store
 from tests.conftest import ColourImages, ColourTexts
 from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, ScriptedSpeech
@@ -177,3 +179,47 @@ def test_a_missing_sound_model_turns_only_that_modality_off(tmp_path: Path, colo
     with _engine(tmp_path / "index") as engine:
         assert engine.searchable() == ("speech",)
         assert engine.search("ships harbour")[0].start == pytest.approx(8.0)
+
+
+def test_more_like_this_finds_other_moments_and_never_the_segment_itself(indexed: Path) -> None:
+    with _engine(indexed) as engine:
+        seed = engine.search("ships harbour", modalities=("speech",))[0]
+        segment = seed.segment_ids[0]
+        start, end = engine.segment(segment)[0].start, engine.segment(segment)[0].end
+        similar = engine.similar(segment, k=5)
+    assert similar and all(not (h.start < end and h.end > start) for h in similar)
+
+
+def test_filters_keep_only_videos_under_a_folder_and_within_durations(indexed: Path, coloured: Path) -> None:
+    with _engine(indexed) as engine:
+        assert engine.search("bank interest rates", filters=Filters(folder=coloured.parent))
+        assert engine.search("bank interest rates", filters=Filters(folder=Path("/elsewhere"))) == []
+        assert engine.search("bank interest rates", filters=Filters(max_duration=5.0)) == []
+
+
+def test_search_by_image_finds_the_shot_that_looks_like_it(indexed: Path) -> None:
+    green = np.zeros((64, 64, 3), np.uint8)
+    green[..., 1] = 200
+    with VideoSearch(indexed, Settings(), texts=ColourTexts(), images=ColourImages()) as engine:
+        top = engine.search_image(green, k=1)[0]
+    assert top.evidence[0].modality == "visual" and top.start >= 7.0 and top.end <= 12.05
+
+
+def test_thumbnails_come_from_the_video_and_unknown_ids_are_clear_errors(indexed: Path) -> None:
+    with _engine(indexed) as engine:
+        _video, segments = engine.video(engine.videos()[0].id)
+        picture = engine.thumbnail(segments[-1].id, short_side=90)
+        assert picture.shape == (90, 120, 3) and picture[..., 0].mean() < picture[..., 1].mean()
+        with pytest.raises(SegmentNotFound):
+            engine.thumbnail(10_000)
+        with pytest.raises(VideoNotFound):
+            engine.video(10_000)
+
+
+def test_a_thumbnail_of_a_deleted_file_is_a_clear_error(tmp_path: Path, coloured: Path) -> None:
+    copy = tmp_path / "gone.mp4"
+    shutil.copy(coloured, copy)
+    index_paths([copy], tmp_path / "index", Settings(modalities=("visual",)), models=Models(images=ColourImages()))
+    copy.unlink()
+    with _engine(tmp_path / "index") as engine, pytest.raises(VideoFileMissing, match=r"gone\.mp4"):
+        engine.thumbnail(engine.video(engine.videos()[0].id)[1][0].id)

@@ -1,0 +1,117 @@
+"""Each modality's candidates for one query, scored 0..1 and past its no-match floor.
+
+A query is words (for keyword search) and/or a vector per embedding space: the CLIP space of the
+keyframes and the sentence space of transcripts, screen text and sound labels. Text queries have
+both; an image has only a CLIP vector; "more like this" has the vectors of a segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from search import textmatch
+from search.fusion import Candidate
+from search.moments import ScoredSegment, merge
+from search.store import TEXT, VISUAL, Store
+from search.types import Evidence, KeyframeRecord, SpanRecord
+from vidsearch.settings import Settings
+
+CANDIDATES = 50
+"""Spans each text modality considers per query, by meaning and by keyword each."""
+VISUAL_SPAN = 0.3
+"""CLIP cosine above the visual floor at which a keyframe counts as a certain match (1.0); the
+visual match score rises linearly from 0.5 at the floor. Not calibrated: no CLIP weights here."""
+SOUND_DOUBT = 0.6
+"""A sound's match is scaled from this (classifier unsure) to 1 (certain), so a clear sound event
+outranks a faint one with the same label."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the modalities search with. `text` feeds keyword search; `visual` is a unit vector in
+    the CLIP space, `sentence` one in the sentence space (None where there is none)."""
+
+    text: str = ""
+    visual: np.ndarray | None = None
+    sentence: np.ndarray | None = None
+
+
+def visual_candidates(store: Store, query: Query, settings: Settings) -> list[Candidate]:
+    """Segments whose best keyframe is near `query.visual`; touching strong segments merge."""
+    record = store.models()[VISUAL]
+    if query.visual is None:
+        return []
+    scores, ids = store.vectors(VISUAL, record.dim).search(query.visual[None, :], CANDIDATES * 4)
+    found = store.keyframes([int(i) for i in ids[0] if i >= 0])
+    best: dict[int, ScoredSegment] = {}
+    floor = settings.floor(VISUAL)
+    for score, key in zip(scores[0].tolist(), ids[0].tolist()):
+        keyframe = found.get(key)
+        if keyframe is None or score < floor:
+            continue
+        if keyframe.segment.id not in best or best[keyframe.segment.id].score < score:
+            best[keyframe.segment.id] = _scored(keyframe, score)
+    runs = merge(list(best.values()), settings.merge_margin, settings.max_moment)
+    videos = {item.video.path: item.video for item in best.values()}
+    return [
+        Candidate(videos[hit.video], hit.start, hit.end, _visual_match(hit.score, floor), rank, hit.evidence[0])
+        for rank, hit in enumerate(runs, 1)
+    ]
+
+
+def span_candidates(store: Store, modality: str, query: Query, settings: Settings) -> list[Candidate]:
+    """Spans of `modality` matching the query by meaning or keyword, scored 0..1, floor applied."""
+    similarity = _similarities(store, modality, query.sentence)
+    expression = textmatch.fts_query(query.text)
+    for key, _ in store.keyword(expression, modality, CANDIDATES) if expression else []:
+        similarity.setdefault(key, None)
+    spans = store.spans(list(similarity))
+    missing = [key for key, value in similarity.items() if value is None and key in spans]
+    text = store.models().get(TEXT)
+    if missing and query.sentence is not None and text is not None and text.available:
+        for key, vector in zip(missing, store.vectors(modality, text.dim).vectors(missing)):
+            similarity[key] = float(vector @ query.sentence)
+    terms = textmatch.terms(query.text)
+    scored = [_span_match(span, similarity.get(span.id) or 0.0, terms) for span in spans.values()]
+    kept = sorted((s for s in scored if s[0] >= settings.floor(modality)), key=lambda s: -s[0])
+    return [_span_candidate(span, match, words, rank) for rank, (match, span, words) in enumerate(kept, 1)]
+
+
+def _similarities(store: Store, modality: str, vector: np.ndarray | None) -> dict[int, float | None]:
+    record = store.models().get(TEXT)
+    if vector is None or record is None or not record.available:
+        return {}
+    scores, ids = store.vectors(modality, record.dim).search(vector[None, :], CANDIDATES)
+    return {int(key): float(score) for score, key in zip(scores[0], ids[0]) if key >= 0}
+
+
+def _scored(keyframe: KeyframeRecord, score: float) -> ScoredSegment:
+    return ScoredSegment(keyframe.segment, keyframe.video, score, Evidence(VISUAL, score, keyframe.time))
+
+
+def _visual_match(cosine: float, floor: float) -> float:
+    return min(1.0, 0.5 + 0.5 * (cosine - floor) / VISUAL_SPAN)
+
+
+def _span_match(span: SpanRecord, similarity: float, terms: list[str]) -> tuple[float, SpanRecord, tuple[str, ...]]:
+    """(match 0..1, span, matched words): meaning alone, or meaning and keywords averaged,
+    whichever is higher, so an exact keyword hit lifts a span and a paraphrase still counts;
+    a sound's match is also scaled by how sure the classifier was."""
+    covered, words = textmatch.coverage(terms, span.text, glued=span.modality == "ocr")
+    match = max(similarity, (similarity + covered) / 2)
+    if span.modality == "audio":
+        match *= SOUND_DOUBT + (1 - SOUND_DOUBT) * span.confidence
+    return match, span, words
+
+
+def _bare(word: str) -> str:
+    return "".join(textmatch.TOKEN.findall(word.lower()))
+
+
+def _span_candidate(span: SpanRecord, match: float, words: tuple[str, ...], rank: int) -> Candidate:
+    spoken = {w.lower() for w in words}
+    first = next((w.start for w in span.words if _bare(w.text) in spoken), span.start)
+    evidence = Evidence(span.modality, match, first, span.start, span.end, span.text, words, round(span.confidence, 3))
+    return Candidate(span.video, span.start, span.end, match, rank, evidence)
