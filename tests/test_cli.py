@@ -191,3 +191,23 @@ def test_update_revisits_the_indexed_videos_without_naming_them(indexed: Path, c
     assert code == 0 and len(json.loads(out.splitlines()[-1])["skipped"]) == 1
     code, _, err = cli(capsys, "index", "--index", indexed)
     assert code == 2 and "--update" in err
+
+
+def test_search_by_image_like_a_segment_and_within_a_folder(
+    tmp_path: Path, indexed: Path, tiny: list[str], capsys
+) -> None:
+    from PIL import Image
+
+    picture = tmp_path / "red.png"
+    Image.new("RGB", (64, 64), (220, 0, 0)).save(picture)
+    code, out, _ = cli(capsys, "search", "--image", picture, "--index", indexed, "--json", *tiny)
+    assert code == 0 and json.loads(out)["hits"]
+    code, out, _ = cli(capsys, "info", tmp_path / "videos" / "colours.mp4", "--index", indexed, "--json")
+    first = json.loads(out)["segments"][0]
+    code, out, _ = cli(capsys, "search", "--like", first["id"], "--index", indexed, "--json", *tiny)
+    hits = json.loads(out)["hits"]
+    assert code == 0 and all(h["start"] >= first["end"] or h["end"] <= first["start"] for h in hits)
+    code, out, _ = cli(capsys, "search", "red", "--folder", tmp_path / "elsewhere", "--index", indexed, "--json", *tiny)
+    assert code == 0 and json.loads(out)["hits"] == []
+    code, _, err = cli(capsys, "search", "--image", tmp_path / "nope.png", "--index", indexed, *tiny)
+    assert code == 2 and "cannot read image" in err

@@ -8,14 +8,18 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
+import numpy as np
 from pydantic import ValidationError
 
 from indexer.errors import IndexerError
 from search.errors import SearchError
-from search.types import Evidence
+from search.types import Evidence, Filters, Hit
 from vidsearch.settings import MODALITIES, Settings
+
+if TYPE_CHECKING:
+    from search import VideoSearch
 
 log = logging.getLogger("vidsearch")
 
@@ -54,10 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--decoder", choices=["auto", "decord", "pyav"])
     _model_options(index)
 
-    search = commands.add_parser("search", help="search an index by text")
+    search = commands.add_parser("search", help="search an index by text, by image, or for moments like one")
     search.add_argument("query", nargs="?")
     search.add_argument("--queries-file", type=Path, help="one query per line; prints one JSON object per line")
+    search.add_argument("--image", type=Path, help="find moments that look like this picture (visual search)")
+    search.add_argument("--like", type=int, metavar="SEGMENT_ID", help="find moments like this segment")
     search.add_argument("--index", required=True, type=Path)
+    search.add_argument("--folder", type=Path, help="only videos under this folder")
+    search.add_argument("--min-duration", type=float, help="only videos at least this long (seconds)")
+    search.add_argument("--max-duration", type=float, help="only videos at most this long (seconds)")
     search.add_argument("-k", type=int, default=10, help="number of moments (default 10)")
     search.add_argument("--json", action="store_true")
     search.add_argument("--modalities", help=f"search only these (comma-separated subset of {','.join(MODALITIES)})")
@@ -169,30 +178,60 @@ def _queries(args: argparse.Namespace) -> list[str]:
             raise UsageError(f"no such queries file: {args.queries_file}")
         return [line.strip() for line in args.queries_file.read_text().splitlines() if line.strip()]
     if not args.query or not args.query.strip():
-        raise UsageError("give a QUERY or --queries-file FILE")
+        raise UsageError("give a QUERY, --queries-file FILE, --image FILE or --like SEGMENT_ID")
     return [args.query.strip()]
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from search import VideoSearch
 
-    queries = _queries(args)
     if args.k < 1:
         raise UsageError("-k must be at least 1")
+    example = args.image is not None or args.like is not None
+    queries = [] if example else _queries(args)
+    filters = _filters(args)
     with VideoSearch(args.index, settings) as engine:
+        if example:
+            return _show(args, str(args.image or f"like segment {args.like}"), _by_example(engine, args, filters))
         for query in queries:
-            hits = engine.search(query, args.k)
-            if args.json:
-                _emit({"query": query, "hits": [hit.to_json() for hit in hits]})
-                continue
-            if len(queries) > 1:
-                print(f"{query}:")
-            if not hits:
-                print("  no matching moments")
-            for hit in hits:
-                print(f"{hit.video}  {clock(hit.start)}–{clock(hit.end)}  {hit.score:.3f}")
-                for evidence in hit.evidence:
-                    print(f"    {_explain(evidence)}")
+            _show(args, query, engine.search(query, args.k, filters=filters), many=len(queries) > 1)
+    return 0
+
+
+def _filters(args: argparse.Namespace) -> Filters | None:
+    if args.folder is None and args.min_duration is None and args.max_duration is None:
+        return None
+    folder = args.folder.absolute() if args.folder is not None else None
+    return Filters(folder, args.min_duration, args.max_duration)
+
+
+def _by_example(engine: VideoSearch, args: argparse.Namespace, filters: Filters | None) -> list[Hit]:
+    """Moments like an image file (`--image`) or like an indexed segment (`--like`)."""
+    if args.like is not None:
+        return engine.similar(args.like, args.k, filters)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(args.image) as picture:
+            image = np.asarray(picture.convert("RGB"))
+    except (OSError, UnidentifiedImageError) as exc:
+        raise UsageError(f"cannot read image {args.image}: {exc}") from exc
+    return engine.search_image(image, args.k, filters)
+
+
+def _show(args: argparse.Namespace, query: str, hits: list[Hit], many: bool = False) -> int:
+    if args.json:
+        _emit({"query": query, "hits": [hit.to_json() for hit in hits]})
+        return 0
+    if many:
+        print(f"{query}:")
+    if not hits:
+        print("  no matching moments")
+    for hit in hits:
+        segment = f"  segment {hit.segment_ids[0]}" if hit.segment_ids else ""
+        print(f"{hit.video}  {clock(hit.start)}–{clock(hit.end)}  {hit.score:.3f}{segment}")
+        for evidence in hit.evidence:
+            print(f"    {_explain(evidence)}")
     return 0
 
 
