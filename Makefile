@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 INDEX  := data/index
 
-.PHONY: install demo test lint bench eval clean
+.PHONY: install demo test lint bench eval serve clean
 
 # torch and torchvision must come from PyPI together; uv resolves them there (pip on these
 # machines may prefer a local CPU-only torch wheel that breaks torchvision).
@@ -42,6 +42,11 @@ test: lint
 YAMNET := $(wildcard ../shared/models/yamnet/yamnet.tflite)
 bench: install
 	$(BIN)/python benchmarks/bench_index.py $(if $(YAMNET),--audio-model $(YAMNET))
+	@if [ -f $(INDEX)/index.db ]; then $(BIN)/python benchmarks/bench_api.py --index $(INDEX); \
+	else echo "bench_api: run make demo first (it builds $(INDEX))"; fi
+
+serve: install
+	$(BIN)/vidsearch serve --index $(INDEX)
 
 # The evaluation may borrow the test YAMNet beside the repo too (sound search is off without it).
 EVAL := data/eval

@@ -211,3 +211,11 @@ def test_search_by_image_like_a_segment_and_within_a_folder(
     assert code == 0 and json.loads(out)["hits"] == []
     code, _, err = cli(capsys, "search", "--image", tmp_path / "nope.png", "--index", indexed, *tiny)
     assert code == 2 and "cannot read image" in err
+
+
+def test_serve_refuses_a_missing_index_and_an_empty_token_in_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    code, _, err = cli(capsys, "serve", "--index", tmp_path / "none")
+    assert code == 1 and "no index at" in err and len(err.strip().splitlines()) == 1
+    monkeypatch.setenv("VIDSEARCH_API_TOKEN", "")
+    code, _, err = cli(capsys, "serve", "--index", tmp_path / "none", "--token", "")
+    assert code == 1 and "no index at" in err

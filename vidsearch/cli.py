@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("paths", nargs="+", type=Path)
     remove.add_argument("--index", required=True, type=Path)
     remove.add_argument("--json", action="store_true")
+
+    serve = commands.add_parser("serve", help="the HTTP search API (OpenAPI docs at /docs)")
+    serve.add_argument("--index", required=True, type=Path)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--token", help="require this bearer token (default: $VIDSEARCH_API_TOKEN, else none)")
+    serve.add_argument("--cors-origin", action="append", default=[], help="allow browser calls from this origin")
+    serve.add_argument("--max-k", type=int, default=100, help="largest k a client may ask for")
+    serve.add_argument("--modalities", help="search only these modalities")
+    serve.add_argument("--fusion", choices=["score", "rrf"])
+    _model_options(serve)
 
     stats = commands.add_parser("stats", help="what the index holds and which modalities are missing")
     stats.add_argument("--index", required=True, type=Path)
@@ -340,8 +352,21 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from vidsearch.api import ApiOptions, serve
+
+    token = args.token or os.environ.get("VIDSEARCH_API_TOKEN") or None
+    try:
+        options = ApiOptions(token=token, cors_origins=tuple(args.cors_origin), max_k=args.max_k)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    serve(args.index, settings, args.host, args.port, options)
+    return 0
+
+
 COMMANDS = {
     "index": cmd_index,
+    "serve": cmd_serve,
     "search": cmd_search,
     "eval": cmd_eval,
     "info": cmd_info,
