@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 INDEX  := data/index
 
-.PHONY: install demo test lint bench eval serve clean
+.PHONY: install browser demo test lint bench eval serve ui clean
 
 # torch and torchvision must come from PyPI together; uv resolves them there (pip on these
 # machines may prefer a local CPU-only torch wheel that breaks torchvision).
@@ -33,8 +33,15 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The page's end-to-end test drives Debian's chromium; install it where we may (root + apt), else it skips.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null 2>&1; } || \
+	echo "make: chromium not installed; the browser test will skip"
+
 # pytest exits 5 when it collects no test: that means the suite is broken, so it fails here too.
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$status
 
@@ -47,6 +54,9 @@ bench: install
 
 serve: install
 	$(BIN)/vidsearch serve --index $(INDEX)
+
+ui: install
+	$(BIN)/vidsearch ui --index $(INDEX)
 
 # The evaluation may borrow the test YAMNet beside the repo too (sound search is off without it).
 EVAL := data/eval

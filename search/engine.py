@@ -250,16 +250,22 @@ class VideoSearch:
         segments = self.store.overlapping(seed.video, seed.start, seed.end)
         return Hit(seed.video.path, seed.start, seed.end, moment.score, tuple(g.id for g in segments), evidence)
 
-    def thumbnail(self, segment_id: int, short_side: int = 180) -> np.ndarray:
-        """A picture of a segment (HxWx3 uint8 RGB): its first keyframe, else its middle. Decoded
-        from the video file on demand; raises VideoFileMissing when the file is gone."""
+    def thumbnail(self, segment_id: int, short_side: int = 180, time: float | None = None) -> np.ndarray:
+        """A picture of a segment (HxWx3 uint8 RGB): the frame at `time` seconds (kept inside the
+        segment; a hit's evidence time shows what matched), else its first keyframe, else its
+        middle. Decoded from the video file on demand; raises VideoFileMissing when the file is gone."""
         found = self.store.segment(segment_id)
         if found is None:
             raise SegmentNotFound(self.store.directory, segment_id)
         segment, video, keyframes = found
         if not video.path.is_file():
             raise VideoFileMissing(video.path)
-        time = keyframes[0][1] if keyframes else (segment.start + segment.end) / 2
+        if time is not None:
+            time = min(max(time, segment.start), max(segment.start, segment.end - 1e-3))
+        elif keyframes:
+            time = keyframes[0][1]
+        else:
+            time = (segment.start + segment.end) / 2
         try:
             return decode.frame_at(video.path, time, short_side)
         except VideoError as exc:

@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fusion", choices=["score", "rrf"])
     _model_options(serve)
 
+    page = commands.add_parser("ui", help="the search page in the browser (Streamlit)")
+    page.add_argument("--index", required=True, type=Path)
+    page.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    page.add_argument("--port", type=int, default=8501)
+
     stats = commands.add_parser("stats", help="what the index holds and which modalities are missing")
     stats.add_argument("--index", required=True, type=Path)
     stats.add_argument("--json", action="store_true")
@@ -364,9 +369,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the page in its own Streamlit process; settings reach it through VIDSEARCH_* variables."""
+    from search.errors import IndexNotFound
+    from search.store import DB_NAME
+    from ui.launch import run
+
+    if not (args.index / DB_NAME).is_file():
+        raise IndexNotFound(args.index.absolute())
+    return run(args.index, port=args.port, host=args.host)
+
+
 COMMANDS = {
     "index": cmd_index,
     "serve": cmd_serve,
+    "ui": cmd_ui,
     "search": cmd_search,
     "eval": cmd_eval,
     "info": cmd_info,

@@ -1,0 +1,431 @@
+"""The search page: `vidsearch ui --index DIR` serves it with Streamlit.
+
+The engine (index and models) is opened once per process with `st.cache_resource` and shared by
+every browser session; its models load on the first query and stay loaded. Everything a session
+chooses (what it searched, the moment it plays) lives in `st.session_state`. Every failure is one
+`st.error` or `st.info` line, never a traceback.
+
+The index directory comes from `--index DIR` after `--` on the `streamlit run` line, or from the
+environment variable VIDSEARCH_UI_INDEX (which `ui.launch` sets).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import streamlit as st
+
+from indexer.errors import IndexerError, describe
+from search.engine import IndexStats, VideoSearch
+from search.errors import IndexEmpty, SearchError
+from search.types import Evidence, Filters, Hit, VideoRecord
+from vidsearch.settings import Settings
+
+log = logging.getLogger("vidsearch.ui")
+
+INDEX_ENV = "VIDSEARCH_UI_INDEX"
+COLUMNS = 3
+LABELS = {"visual": "visual", "speech": "speech", "ocr": "on-screen text", "audio": "sound"}
+COLOURS = {"visual": "blue", "speech": "green", "ocr": "violet", "audio": "orange"}
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Library:
+    """The engine of one index, shared by all sessions; `lock` lets one query run at a time
+    (models load lazily on the first and are not meant to be loaded twice at once)."""
+
+    engine: VideoSearch
+    lock: threading.Lock
+
+
+class Source(NamedTuple):
+    """What the results answer: the typed words, an uploaded image, or "more like" a segment."""
+
+    kind: str = "text"
+    segment_id: int = 0
+    label: str = ""
+
+
+class Request(NamedTuple):
+    source: Source
+    query: str
+    k: int
+    modalities: tuple[str, ...]
+    filters: Filters
+    image_digest: str = ""
+
+
+class PageError(Exception):
+    """Bad input on the page itself (an upload that is not a picture)."""
+
+
+class Playing(NamedTuple):
+    """The moment playing in its card."""
+
+    path: Path
+    start: float
+    end: float
+
+
+# --- Formatting ---------------------------------------------------------------------------------
+
+
+def clock(seconds: float) -> str:
+    """mm:ss, or h:mm:ss from an hour on."""
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{rest:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{rest:02d}"
+
+
+def span(start: float, end: float) -> str:
+    return f"{clock(start)}–{clock(end)}"
+
+
+def md(text: str) -> str:
+    """`text` with everything Markdown (or Streamlit's :directives: and $maths$) would read escaped."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def highlight(text: str, words: Sequence[str]) -> str:
+    """`text` as Markdown with the matched `words` marked: whole words, or inside a word for the
+    terms OCR ran together ("harbourpilots")."""
+    tokens = {t.lower() for t in WORD.findall(text)}
+    parts = [rf"\b{re.escape(w)}\b" if w.lower() in tokens else re.escape(w) for w in words if w]
+    if not parts:
+        return md(text)
+    pattern = re.compile("|".join(sorted(parts, key=len, reverse=True)), re.IGNORECASE)
+    out, at = [], 0
+    for found in pattern.finditer(text):
+        out += [md(text[at : found.start()]), f":orange-background[**{md(found.group())}**]"]
+        at = found.end()
+    return "".join([*out, md(text[at:])])
+
+
+def badges(hit: Hit) -> str:
+    return " ".join(
+        f":{COLOURS.get(e.modality, 'gray')}-badge[{LABELS.get(e.modality, e.modality)}]" for e in hit.evidence
+    )
+
+
+def evidence_line(evidence: Evidence) -> str:
+    """One line of why a moment matched: what was said, shown, heard or seen, and how well."""
+    at = clock(evidence.time)
+    if evidence.modality == "visual":
+        return f":material/image: looks like it at {at} · similarity {evidence.score:.2f}"
+    if evidence.modality == "audio":
+        sure = f" (confidence {evidence.confidence:.2f})" if evidence.confidence is not None else ""
+        return f":material/volume_up: heard **{md(evidence.text)}**{sure} at {at} · match {evidence.score:.2f}"
+    icon, verb = (
+        (":material/record_voice_over:", "said")
+        if evidence.modality == "speech"
+        else (":material/subtitles:", "on screen")
+    )
+    return f"{icon} {verb} at {at}: “{highlight(evidence.text, evidence.words)}” · match {evidence.score:.2f}"
+
+
+# --- Index and engine, once per process -----------------------------------------------------------
+
+
+def index_dir(argv: Sequence[str] | None = None) -> Path | None:
+    """The index directory: `--index DIR` after `--` on the streamlit line, else $VIDSEARCH_UI_INDEX."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--index" in args[:-1]:
+        return Path(args[args.index("--index") + 1])
+    value = os.environ.get(INDEX_ENV, "").strip()
+    return Path(value) if value else None
+
+
+@st.cache_resource(show_spinner="Opening the index…")
+def open_library(index: str) -> Library:
+    """The engine of `index`, opened once per process (failures are not cached: a later run retries)."""
+    engine = VideoSearch(Path(index), Settings())
+    if engine.store.counts()[0] == 0:
+        engine.close()
+        raise IndexEmpty(engine.store.directory)
+    log.info("opened index %s", index)
+    return Library(engine, threading.Lock())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def overview(index: str) -> tuple[IndexStats, list[VideoRecord]]:
+    """Counts, models and videos of the index, re-read at most every 30 s."""
+    engine = open_library(index).engine
+    return engine.stats(), engine.videos()
+
+
+@st.cache_data(max_entries=2000, show_spinner=False)
+def thumbnail(index: str, segment_id: int, time: float) -> np.ndarray:
+    """The picture at `time` seconds in a segment, decoded once (a missing file raises, and is not cached)."""
+    return open_library(index).engine.thumbnail(segment_id, time=time)
+
+
+# --- Session state and callbacks ------------------------------------------------------------------
+
+
+def use_text() -> None:
+    st.session_state["source"] = Source("text")
+
+
+def use_image() -> None:
+    st.session_state["source"] = Source("image" if st.session_state.get("image") is not None else "text")
+
+
+def more_like(segment_id: int, label: str) -> None:
+    st.session_state["source"] = Source("similar", segment_id, label)
+
+
+def play(moment: Playing) -> None:
+    st.session_state["playing"] = moment
+
+
+def stop_playing() -> None:
+    st.session_state.pop("playing", None)
+
+
+# --- Sidebar: overview and filters -------------------------------------------------------------
+
+
+def show_overview(stats: IndexStats) -> None:
+    st.header("Index")
+    videos, hours = st.columns(2)
+    videos.metric("Videos", stats.videos)
+    hours.metric("Hours", f"{stats.hours:.2f}", help=f"{clock(stats.hours * 3600)} of video")
+    segments, keyframes = st.columns(2)
+    segments.metric("Segments", stats.segments)
+    keyframes.metric("Keyframes", stats.keyframes)
+    for record in stats.models:
+        name = LABELS.get(record.modality, "sentence model" if record.modality == "text" else record.modality)
+        if record.available:
+            st.markdown(f":material/check_circle: **{md(name)}**: `{record.model}`")
+        else:
+            st.markdown(f":material/warning: **{md(name)}** is off: {md(record.reason or 'not indexed')}")
+
+
+def folders(videos: Sequence[VideoRecord]) -> list[Path]:
+    """The folders a search can be narrowed to: every folder holding videos, and those between
+    them and the folder common to all (which is "all folders")."""
+    parents = {v.path.parent for v in videos}
+    if len(parents) < 2:
+        return []
+    common = Path(os.path.commonpath([str(p) for p in parents]))
+    found = {f for p in parents for f in (p, *p.parents) if common in f.parents}
+    return sorted(found)
+
+
+def duration_range(videos: Sequence[VideoRecord]) -> tuple[float | None, float | None]:
+    """(shortest, longest) video length the user admits; None where the slider is left at its end."""
+    longest = float(np.ceil(max((v.duration for v in videos), default=0.0)))
+    if longest <= 1:
+        return None, None
+    low, high = st.slider("Video length (s)", 0.0, longest, (0.0, longest), step=1.0, key="durations")
+    return (low if low > 0 else None), (high if high < longest else None)
+
+
+def show_filters(engine: VideoSearch, videos: Sequence[VideoRecord]) -> tuple[tuple[str, ...], Filters]:
+    """The modalities and filters chosen in the sidebar."""
+    st.header("Filters")
+    searchable = engine.searchable()
+    chosen = st.multiselect("Modalities", searchable, default=list(searchable), format_func=lambda m: LABELS.get(m, m))
+    options: list[Path | None] = [None, *folders(videos)]
+    folder = st.selectbox("Folder", options, format_func=lambda f: "All folders" if f is None else str(f))
+    shortest, longest = duration_range(videos)
+    return tuple(chosen), Filters(folder, shortest, longest)
+
+
+# --- Main area: the query, the player, the moments -------------------------------------------------
+
+
+def read_image(upload: Any) -> np.ndarray:
+    """An uploaded picture as HxWx3 uint8 RGB."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(upload.getvalue())) as image:
+            return np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise PageError(f"{upload.name} is not a picture this page can read") from exc
+
+
+def missing_visual(stats: IndexStats) -> str | None:
+    """Why the index cannot be searched by image (None when it can)."""
+    record = next((m for m in stats.models if m.modality == "visual"), None)
+    if record is None:
+        return "the videos were indexed without the visual modality"
+    return None if record.available else record.reason or "the visual model is missing"
+
+
+def show_query(stats: IndexStats) -> tuple[str, int, Any]:
+    """The query box, the number of moments and the picture to search by (or None)."""
+    words, count = st.columns([5, 1])
+    query = words.text_input(
+        "Search", key="query", on_change=use_text, placeholder="What was shown, said, written on screen or heard"
+    )
+    k = count.slider("Moments", 1, 48, 12, key="k")
+    with st.expander("Search by image"):
+        reason = missing_visual(stats)
+        if reason is not None:
+            st.info(f"Search by image needs the visual modality, which this index lacks: {md(reason)}.")
+            return query.strip(), k, None
+        upload = st.file_uploader(
+            "A picture like the moment you want", type=["png", "jpg", "jpeg", "webp"], key="image", on_change=use_image
+        )
+    return query.strip(), k, upload
+
+
+def request_for(query: str, k: int, upload: Any, modalities: tuple[str, ...], filters: Filters) -> Request | None:
+    """What to search for now, or None when there is nothing to ask yet."""
+    source = st.session_state.get("source", Source())
+    if source.kind == "image" and upload is None:
+        source = Source()
+    if source.kind == "text" and not query:
+        return None
+    digest = hashlib.sha1(upload.getvalue()).hexdigest() if source.kind == "image" else ""
+    return Request(source, query, k, modalities, filters, digest)
+
+
+def find(library: Library, request: Request, upload: Any) -> list[Hit]:
+    engine, source = library.engine, request.source
+    with library.lock:
+        if source.kind == "similar":
+            return engine.similar(source.segment_id, request.k, request.filters)
+        if source.kind == "image":
+            return engine.search_image(read_image(upload), request.k, request.filters)
+        return engine.search(request.query, request.k, request.modalities, request.filters)
+
+
+def results(library: Library, request: Request, upload: Any) -> tuple[list[Hit], float]:
+    """The hits of `request` and the seconds they took; a session asks the engine again only when
+    the request changed (not when a button in the grid is clicked)."""
+    memo = st.session_state.get("memo")
+    if memo is not None and memo[0] == request:
+        return memo[1], memo[2]
+    began = time.perf_counter()
+    with st.spinner("Searching… (the server's first search loads the models)", show_time=True):
+        hits = find(library, request, upload)
+    seconds = time.perf_counter() - began
+    log.info("%s %r: %d hits in %.3f s", request.source.kind, request.query, len(hits), seconds)
+    st.session_state["memo"] = (request, hits, seconds)
+    return hits, seconds
+
+
+def show_video(chosen: Playing) -> None:
+    """The chosen moment, playing from its start, or why it cannot."""
+    if chosen.path.is_file() and os.access(chosen.path, os.R_OK):
+        st.video(str(chosen.path), start_time=int(chosen.start), autoplay=True)
+    else:
+        st.error(f"Cannot play {chosen.path}: the file is gone; re-index or `vidsearch remove` it.")
+
+
+def show_thumbnail(index: str, hit: Hit) -> None:
+    if not hit.segment_ids:
+        return
+    try:
+        moment = hit.evidence[0].time if hit.evidence else hit.start
+        st.image(thumbnail(index, hit.segment_ids[0], round(moment, 2)), width="stretch")
+    except SearchError as exc:  # the file is gone (VideoFileMissing), or the index changed under us
+        st.info(f"No preview: {exc}")
+
+
+def show_moment(index: str, hit: Hit, rank: int) -> None:
+    """One moment of the grid: picture (or the video, once played), file, time range, score,
+    modalities, evidence, and its buttons."""
+    chosen = Playing(hit.video, hit.start, hit.end)
+    playing = st.session_state.get("playing") == chosen
+    with st.container(border=True):
+        if playing:
+            show_video(chosen)
+        else:
+            show_thumbnail(index, hit)
+        st.markdown(f"**{md(hit.video.name)}** · {span(hit.start, hit.end)}")
+        st.caption(f"score {hit.score:.3f} · {md(str(hit.video.parent))}")
+        st.markdown(badges(hit))
+        for evidence in hit.evidence:
+            st.markdown(evidence_line(evidence))
+        left, right = st.columns(2)
+        if playing:
+            left.button("Stop", key=f"stop-{rank}", icon=":material/stop:", on_click=stop_playing, width="stretch")
+        else:
+            left.button(
+                "Play", key=f"play-{rank}", icon=":material/play_arrow:", on_click=play, args=(chosen,), width="stretch"
+            )
+        if hit.segment_ids:
+            label = f"{hit.video.name} {span(hit.start, hit.end)}"
+            right.button(
+                "More like this",
+                key=f"like-{rank}",
+                on_click=more_like,
+                args=(hit.segment_ids[0], label),
+                width="stretch",
+            )
+
+
+def show_grid(index: str, hits: Sequence[Hit]) -> None:
+    for row in range(0, len(hits), COLUMNS):
+        for column, (rank, hit) in zip(st.columns(COLUMNS), enumerate(hits[row : row + COLUMNS], row)):
+            with column:
+                show_moment(index, hit, rank)
+
+
+def show_results(library: Library, index: str, request: Request, upload: Any) -> None:
+    if request.source.kind == "similar":
+        st.subheader(f"Moments like {md(request.source.label)}")
+        st.button("Back to the search", key="back", on_click=use_text)
+    hits, seconds = results(library, request, upload)
+    if not hits:
+        st.info("No matching moments")
+        return
+    st.caption(f"{len(hits)} moment{'s' if len(hits) != 1 else ''} · {seconds * 1000:.0f} ms")
+    show_grid(index, hits)
+
+
+def page(index: str) -> None:
+    """The whole page for one index; raises SearchError/IndexerError for `main` to report."""
+    library = open_library(index)
+    stats, videos = overview(index)
+    with st.sidebar:
+        show_overview(stats)
+        modalities, filters = show_filters(library.engine, videos)
+    query, k, upload = show_query(stats)
+    if not modalities:
+        st.info("Choose at least one modality in the sidebar.")
+        return
+    request = request_for(query, k, upload, modalities, filters)
+    if request is None:
+        st.caption("Type what you remember: what was shown, said, written on screen or heard.")
+        return
+    show_results(library, index, request, upload)
+
+
+def main() -> None:
+    st.set_page_config(page_title="vidsearch", page_icon="🎞️", layout="wide")
+    st.title("vidsearch")
+    index = index_dir()
+    if index is None:
+        st.error(f"No index given: start the page with `vidsearch ui --index DIR` (or set {INDEX_ENV}).")
+        return
+    try:
+        page(str(index.absolute()))
+    except IndexEmpty as exc:
+        st.info(f"{exc}: add videos with `vidsearch index PATH --index {exc.directory}`.")
+    except (SearchError, IndexerError, PageError) as exc:
+        st.error(str(exc))
+    except Exception as exc:  # the page's edge: a line for the user, the traceback for the log
+        log.exception("the search page failed")
+        st.error(f"Something went wrong: {describe(exc)} (details are in the server log)")
+
+
+if __name__ == "__main__":  # `streamlit run` and AppTest run the page as __main__; importing it does nothing
+    main()
