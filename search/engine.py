@@ -126,14 +126,24 @@ class VideoSearch:
     def text_encoder(self) -> Encoder[str]:
         """The query encoder for the visual space, checked against the model the index was built with."""
         if self._texts is None:
-            record = self.store.models()[VISUAL]
-            explicit = CLIP_FIELDS & self.settings.model_fields_set
-            spec = clip_spec(self.settings) if explicit else stored_clip_spec(record, self.settings)
-            texts = OpenClip(spec).texts
-            if texts.name != record.model:
-                raise ModelMismatch(self.store.directory, VISUAL, record.model, texts.name)
-            self._texts = texts
+            self._texts = self._clip().texts
         return self._texts
+
+    def image_encoder(self) -> Encoder[np.ndarray]:
+        """The image tower of the index's own CLIP (for search by image)."""
+        if self._images is None:
+            self._images = self._clip().images
+        return self._images
+
+    @functools.cache  # noqa: B019 - one CLIP per engine, loaded once
+    def _clip(self) -> OpenClip:
+        """The index's own CLIP (or the one the settings name explicitly, which must match it)."""
+        record = self.store.models()[VISUAL]
+        explicit = CLIP_FIELDS & self.settings.model_fields_set
+        clip = OpenClip(clip_spec(self.settings) if explicit else stored_clip_spec(record, self.settings))
+        if clip.name != record.model:
+            raise ModelMismatch(self.store.directory, VISUAL, record.model, clip.name)
+        return clip
 
     def sentence_encoder(self) -> Encoder[str] | None:
         """The query encoder for the sentence space, or None when the index has no sentence vectors."""
@@ -230,18 +240,6 @@ class VideoSearch:
         spans = self.store.span_ids_between(video, segment.start, segment.end)
         found = [mean for mean in (self._mean(m, ids) for m, ids in spans.items()) if mean is not None]
         return normalise(np.mean(found, axis=0, keepdims=True))[0] if found else None
-
-    def image_encoder(self) -> Encoder[np.ndarray]:
-        """The image tower of the index's own CLIP (for search by image)."""
-        if self._images is None:
-            record = self.store.models()[VISUAL]
-            explicit = CLIP_FIELDS & self.settings.model_fields_set
-            spec = clip_spec(self.settings) if explicit else stored_clip_spec(record, self.settings)
-            images = OpenClip(spec).images
-            if images.name != record.model:
-                raise ModelMismatch(self.store.directory, VISUAL, record.model, images.name)
-            self._images = images
-        return self._images
 
     def _hit(self, moment: Moment) -> Hit:
         seed = moment.seed
