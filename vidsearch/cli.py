@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -42,12 +42,13 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offline", action="store_true", default=None, help="never download model weights")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="vidsearch", description="Find the moment in your videos by typing what you remember.")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _ranking_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--modalities", help=f"search only these (comma-separated subset of {','.join(MODALITIES)})")
+    parser.add_argument("--fusion", choices=["score", "rrf"], help="how modalities combine (default score)")
+    _model_options(parser)
 
-    index = commands.add_parser("index", help="index video files and folders (recursive)")
+
+def _index_args(index: argparse.ArgumentParser) -> None:
     index.add_argument("paths", nargs="*", type=Path)
     index.add_argument("--index", required=True, type=Path, help="index directory (created if needed)")
     index.add_argument(
@@ -59,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--decoder", choices=["auto", "decord", "pyav"])
     _model_options(index)
 
-    search = commands.add_parser("search", help="search an index by text, by image, or for moments like one")
+
+def _search_args(search: argparse.ArgumentParser) -> None:
     search.add_argument("query", nargs="?")
     search.add_argument("--queries-file", type=Path, help="one query per line; prints one JSON object per line")
     search.add_argument("--image", type=Path, help="find moments that look like this picture (visual search)")
@@ -70,50 +72,64 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--max-duration", type=float, help="only videos at most this long (seconds)")
     search.add_argument("-k", type=int, default=10, help="number of moments (default 10)")
     search.add_argument("--json", action="store_true")
-    search.add_argument("--modalities", help=f"search only these (comma-separated subset of {','.join(MODALITIES)})")
-    search.add_argument("--fusion", choices=["score", "rrf"], help="how modalities combine (default score)")
-    _model_options(search)
+    _ranking_options(search)
 
-    evaluate = commands.add_parser("eval", help="measure search quality on queries with known answers")
+
+def _eval_args(evaluate: argparse.ArgumentParser) -> None:
     evaluate.add_argument("queries", type=Path, help="JSON lines {query, video, start, end, kind} or MSR-VTT CSV")
     evaluate.add_argument("--index", required=True, type=Path)
     evaluate.add_argument("--root", type=Path, help="folder the queries' video names are relative to")
     evaluate.add_argument("-k", type=int, default=10)
-    evaluate.add_argument("--modalities", help="search only these modalities")
-    evaluate.add_argument("--fusion", choices=["score", "rrf"])
     evaluate.add_argument("--compare", action="store_true", help="also each modality alone, side by side with fused")
     evaluate.add_argument("--json", action="store_true")
-    _model_options(evaluate)
+    _ranking_options(evaluate)
 
-    info = commands.add_parser("info", help="show what the index knows about a video")
-    info.add_argument("video", type=Path)
-    info.add_argument("--index", required=True, type=Path)
-    info.add_argument("--json", action="store_true")
 
-    remove = commands.add_parser("remove", help="drop videos (or every video under a folder) from the index")
-    remove.add_argument("paths", nargs="+", type=Path)
-    remove.add_argument("--index", required=True, type=Path)
-    remove.add_argument("--json", action="store_true")
+def _paths_args(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(what, nargs="+" if what == "paths" else None, type=Path)
+    parser.add_argument("--index", required=True, type=Path)
+    parser.add_argument("--json", action="store_true")
 
-    serve = commands.add_parser("serve", help="the HTTP search API (OpenAPI docs at /docs)")
+
+def _serve_args(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--index", required=True, type=Path)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--token", help="require this bearer token (default: $VIDSEARCH_API_TOKEN, else none)")
     serve.add_argument("--cors-origin", action="append", default=[], help="allow browser calls from this origin")
     serve.add_argument("--max-k", type=int, default=100, help="largest k a client may ask for")
-    serve.add_argument("--modalities", help="search only these modalities")
-    serve.add_argument("--fusion", choices=["score", "rrf"])
-    _model_options(serve)
+    _ranking_options(serve)
 
-    page = commands.add_parser("ui", help="the search page in the browser (Streamlit)")
+
+def _ui_args(page: argparse.ArgumentParser) -> None:
     page.add_argument("--index", required=True, type=Path)
     page.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     page.add_argument("--port", type=int, default=8501)
 
-    stats = commands.add_parser("stats", help="what the index holds and which modalities are missing")
+
+def _stats_args(stats: argparse.ArgumentParser) -> None:
     stats.add_argument("--index", required=True, type=Path)
     stats.add_argument("--json", action="store_true")
+
+
+SUBCOMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...] = (
+    ("index", "index video files and folders (recursive)", _index_args),
+    ("search", "search an index by text, by image, or for moments like one", _search_args),
+    ("eval", "measure search quality on queries with known answers", _eval_args),
+    ("info", "show what the index knows about a video", lambda p: _paths_args(p, "video")),
+    ("remove", "drop videos (or every video under a folder) from the index", lambda p: _paths_args(p, "paths")),
+    ("serve", "the HTTP search API (OpenAPI docs at /docs)", _serve_args),
+    ("ui", "the search page in the browser (Streamlit)", _ui_args),
+    ("stats", "what the index holds and which modalities are missing", _stats_args),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vidsearch", description="Find the moment in your videos by typing what you remember.")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, summary, add_arguments in SUBCOMMANDS:
+        add_arguments(commands.add_parser(name, help=summary))
     return parser
 
 
