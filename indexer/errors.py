@@ -32,3 +32,11 @@ class ModelUnavailable(IndexerError):
         self.modality = modality
         self.model = model
         self.reason = reason
+
+
+class TimeLimitExceeded(VideoError):
+    """Indexing one file took longer than its limit (a pathological or hanging decode)."""
+
+    def __init__(self, path: Path, limit: float) -> None:
+        super().__init__(path, f"took longer than its {limit:.0f} s limit (VIDSEARCH_TIME_LIMIT*)")
+        self.limit = limit

@@ -15,7 +15,7 @@ import numpy as np
 
 from indexer import decode, files, keyframes
 from indexer.encoders import Encoder, SoundDetector, TextReader, Transcriber
-from indexer.errors import VideoError
+from indexer.errors import TimeLimitExceeded, VideoError
 from indexer.screentext import ScreenText
 from indexer.shots import Segmenter, ShotDetector, ShotParams
 from indexer.types import Frame, IndexedVideo, Keyframe, Segment, TextSpan, VideoInfo
@@ -67,6 +67,26 @@ class Models:
         return tuple(m for m, model in zip(("visual", "speech", "ocr", "audio"), on) if model is not None)
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """When indexing one file must be done by: `limit` seconds from the start (a fixed allowance
+    plus an allowance per second of video), checked between frames and between stages, so a file
+    that decodes pathologically slowly fails alone instead of stalling a night's batch."""
+
+    path: Path
+    limit: float
+    at: float
+
+    @classmethod
+    def start(cls, path: Path, duration: float, settings: Settings) -> Deadline:
+        limit = settings.time_limit + settings.time_limit_per_second * max(0.0, duration)
+        return cls(path, limit, time.monotonic() + limit)
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise TimeLimitExceeded(self.path, self.limit)
+
+
 class VideoIndexer:
     """Indexes single files with one settings object and the models of this run.
 
@@ -88,9 +108,10 @@ class VideoIndexer:
         """Index one file; raises VideoError when it cannot be read as a video."""
         with self.clock.stage("decode"):
             info = decode.probe(path)
-        segments, found, on_screen = self._pictures(info)
+        deadline = Deadline.start(path, info.duration, self.settings)
+        segments, found, on_screen = self._pictures(info, deadline)
         info = replace(info, duration=segments[-1].end)
-        heard, language = self._sound(info, self.models.modalities)
+        heard, language = self._sound(info, self.models.modalities, deadline)
         spans = tuple(sorted(on_screen + heard, key=lambda s: (s.start, s.modality)))
         with self.clock.stage("hash"):
             stamp, digest = files.fingerprint(path), files.content_hash(path)
@@ -112,11 +133,11 @@ class VideoIndexer:
         no picture is decoded. How speech or sounds are added to an index that lacks them."""
         with self.clock.stage("decode"):
             info = decode.probe(path)
-        heard, language = self._sound(info, modalities)
+        heard, language = self._sound(info, modalities, Deadline.start(path, info.duration, self.settings))
         spans = tuple(heard)
         return spans, self._embed_spans(spans), language
 
-    def _pictures(self, info: VideoInfo) -> tuple[list[Segment], list[Keyframe], list[TextSpan]]:
+    def _pictures(self, info: VideoInfo, deadline: Deadline) -> tuple[list[Segment], list[Keyframe], list[TextSpan]]:
         """One decoding pass: segments covering the video, embedded keyframes, text on screen."""
         detector = ShotDetector(info.fps, self._shots)
         segmenter = Segmenter(self._shots, self.settings.keyframe_fps)
@@ -135,6 +156,7 @@ class VideoIndexer:
                 with self.clock.stage("ocr"):
                     reader.push(frame)
             last = frame
+            deadline.check()
         if last is None:
             raise VideoError(info.path, "no decodable video frames")
         end = _end_time(info, last)
@@ -144,7 +166,7 @@ class VideoIndexer:
         batcher.add(closed, segments)
         return segments, batcher.flush(), reader.finish(end) if reader else []
 
-    def _sound(self, info: VideoInfo, modalities: tuple[str, ...]) -> tuple[list[TextSpan], str]:
+    def _sound(self, info: VideoInfo, modalities: tuple[str, ...], deadline: Deadline) -> tuple[list[TextSpan], str]:
         """Sentences spoken and sound events heard (those of `modalities`), and the spoken language."""
         speech = self.models.speech if "speech" in modalities else None
         sounds = self.models.sounds if "audio" in modalities else None
@@ -152,12 +174,14 @@ class VideoIndexer:
             return [], ""
         with self.clock.stage("decode-audio"):
             samples = decode.audio(info.path)
+        deadline.check()
         spans: list[TextSpan] = []
         language = ""
         if speech is not None:
             with self.clock.stage("speech"):
                 said, language = speech.transcribe(samples)
             spans += said
+            deadline.check()
         if sounds is not None:
             with self.clock.stage("audio"):
                 spans += sounds.detect(samples)

@@ -127,9 +127,9 @@ def test_sound_modalities_are_added_later_without_decoding_pictures(tmp_path: Pa
     told: list[str] = []
     sound = Settings(modalities=("visual", "speech", "audio"))
     later = index_paths(
-        [coloured], index, sound, models=_models(speech=speech), on_file=lambda _p, how: told.append(how)
+        [coloured], index, sound, models=_models(speech=speech), on_file=lambda event: told.append(event.outcome)
     )
-    assert told == ["updated"] and speech.calls == 1 and "segment" not in later.stage_seconds
+    assert told == ["started", "updated"] and speech.calls == 1 and "segment" not in later.stage_seconds
     with _engine(index) as engine:
         assert engine.search("ships harbour")[0].start == pytest.approx(8.0)
         assert set(engine.videos()[0].modalities) == {"visual", "speech", "audio"}

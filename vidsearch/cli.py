@@ -173,7 +173,9 @@ def _emit(data: dict[str, Any]) -> None:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from vidsearch.library import index_paths, known_paths
+    from indexer import files
+    from vidsearch.library import LOG_NAME, index_paths, known_paths
+    from vidsearch.progress import Progress
 
     missing = [p for p in args.paths if not p.exists()]
     if missing:
@@ -181,15 +183,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if not args.paths and not args.update:
         raise UsageError("give PATHS to index, or --update to revisit the indexed videos")
 
-    def tell(path: Path, outcome: str) -> None:
-        if not args.json:
-            print(f"{outcome:8} {path}", flush=True)
-
-    paths = list(args.paths) + (known_paths(args.index) if args.update else [])
+    paths = list(files.discover(list(args.paths) + (known_paths(args.index) if args.update else [])))
     named = set(settings.modalities) if args.modalities is not None else set()
     if any(getattr(args, option) is not None for option in CLIP_OPTIONS):
         named.add("visual")
-    report = index_paths(paths, args.index, settings, on_file=tell, strict=frozenset(named))
+    with Progress(len(paths), quiet=args.json) as progress:
+        report = index_paths(paths, args.index, settings, on_file=progress, strict=frozenset(named))
     summary = {
         "indexed": [str(p) for p in report.indexed],
         "skipped": [str(p) for p in report.skipped],
@@ -199,7 +198,11 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _emit(summary)
     else:
-        print(f"{len(report.indexed)} indexed, {len(report.skipped)} unchanged, {len(report.failed)} failed")
+        hours = report.video_seconds / 3600
+        print(
+            f"{len(report.indexed)} indexed ({hours:.2f} h of video), {len(report.skipped)} unchanged, "
+            f"{len(report.failed)} failed; log: {args.index / LOG_NAME}"
+        )
         for failure in report.failed:
             print(f"failed   {failure.path}: {failure.error}")
     return 1 if report.failed else 0
@@ -409,10 +412,16 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="vidsearch: %(message)s", stream=sys.stderr)
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setFormatter(logging.Formatter("vidsearch: %(message)s"))
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(terminal)
     try:
         args = build_parser().parse_args(argv)
-        logging.getLogger().setLevel([logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)])
+        level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
+        root.setLevel(level)
+        terminal.setLevel(level)  # the index log file lowers our loggers' levels; the terminal keeps this one
         return COMMANDS[args.command](args, settings_from(args))
     except UsageError as exc:
         print(f"vidsearch: error: {exc} (see vidsearch --help)", file=sys.stderr)

@@ -6,7 +6,8 @@ A bad file never stops the batch: its error is recorded and the next file goes o
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,20 @@ class IndexReport:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FileEvent:
+    """What happened to one file: `outcome` is "started", then one of "indexed", "updated" (a
+    modality added), "skipped" (unchanged) or "failed" (with `error`); `video_seconds` indexed."""
+
+    path: Path
+    outcome: str
+    video_seconds: float = 0.0
+    error: str = ""
+
+
+LOG_NAME = "vidsearch.log"
+"""The log every indexing run appends to, in the index directory: what happened to each file."""
+
 SOUND_ONLY = frozenset({"speech", "audio"})
 """Modalities that can be added to an indexed video from its sound alone, without its pictures."""
 
@@ -51,7 +66,7 @@ def index_paths(
     index: Path,
     settings: Settings,
     models: Models | None = None,
-    on_file: Callable[[Path, str], None] | None = None,
+    on_file: Callable[[FileEvent], None] | None = None,
     strict: frozenset[str] = frozenset(),
 ) -> IndexReport:
     """Index every video under `paths` into the index directory `index`.
@@ -59,15 +74,39 @@ def index_paths(
     `models` injects models (tests, apps); otherwise each modality's model is resolved from the
     settings when the first file needs it. A model that cannot be had turns its modality off
     with a warning, or stops the run with ModelUnavailable when it is in `strict` (the user named it).
-    Unchanged files that lack a modality this run can index get it added. `on_file(path,
-    outcome)` is told how each file ended.
+    Unchanged files that lack a modality this run can index get it added. `on_file` hears when
+    each file starts and how it ended; the same goes to `index/vidsearch.log`.
     """
-    report = _Run(settings, models, on_file or (lambda _p, _o: None), strict)
-    with Store.open(index, create=True) as store:
+    report = _Run(settings, models, on_file or (lambda _event: None), strict)
+    with Store.open(index, create=True) as store, _logging_to(store.directory / LOG_NAME):
+        log.info("indexing into %s with modalities %s", store.directory, ",".join(settings.modalities))
         for path in files.discover(paths):
             report.one(store, path)
         store.save()
-    return report.result()
+        done = report.result()
+        log.info("%d indexed, %d unchanged, %d failed", len(done.indexed), len(done.skipped), len(done.failed))
+    return done
+
+
+@contextmanager
+def _logging_to(path: Path) -> Iterator[None]:
+    """Append this package's INFO-and-above records to `path` while indexing."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    loggers = [logging.getLogger(name) for name in ("vidsearch", "indexer", "search")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+        handler.close()
 
 
 def known_paths(index: Path) -> list[Path]:
@@ -80,7 +119,7 @@ def known_paths(index: Path) -> list[Path]:
 
 class _Run:
     def __init__(
-        self, settings: Settings, models: Models | None, tell: Callable[[Path, str], None], strict: frozenset[str]
+        self, settings: Settings, models: Models | None, tell: Callable[[FileEvent], None], strict: frozenset[str]
     ):
         self.settings = settings
         self.tell = tell
@@ -95,6 +134,7 @@ class _Run:
         self.video_seconds = 0.0
 
     def one(self, store: Store, path: Path) -> None:
+        self.tell(FileEvent(path, "started"))
         try:
             stamp = files.fingerprint(path)
         except OSError as exc:
@@ -103,7 +143,8 @@ class _Run:
         adding = self._adds(store, known.modalities) if known is not None else ()
         if known is not None and not adding:
             self.skipped.append(path)
-            return self.tell(path, "skipped")
+            log.info("%s: unchanged", path)
+            return self.tell(FileEvent(path, "skipped"))
         if known is not None and set(adding) <= SOUND_ONLY:
             return self._listen(store, known, adding)
         indexer = self._indexer(store)
@@ -120,7 +161,14 @@ class _Run:
                 store.save()
         self.indexed.append(path)
         self.video_seconds += indexed.info.duration
-        self.tell(path, "indexed")
+        log.info(
+            "%s: indexed %.1f s, %d segments, %d spans",
+            path,
+            indexed.info.duration,
+            len(indexed.segments),
+            len(indexed.spans),
+        )
+        self.tell(FileEvent(path, "indexed", indexed.info.duration))
 
     def _adds(self, store: Store, has: tuple[str, ...]) -> tuple[str, ...]:
         """The modalities this run can add to an unchanged file indexed without them (say, their
@@ -140,7 +188,8 @@ class _Run:
             store.extend(known, spans, vectors, adding, language)
         self.indexed.append(known.path)
         self.video_seconds += known.duration
-        self.tell(known.path, "updated")
+        log.info("%s: added %s", known.path, ",".join(adding))
+        self.tell(FileEvent(known.path, "updated", known.duration))
 
     def _indexer(self, store: Store) -> VideoIndexer:
         if self.indexer is None:
@@ -154,7 +203,7 @@ class _Run:
     def _fail(self, path: Path, error: str) -> None:
         log.warning("%s: %s", path, error)
         self.failed.append(Failure(path, error))
-        self.tell(path, "failed")
+        self.tell(FileEvent(path, "failed", error=error))
 
     def result(self) -> IndexReport:
         return IndexReport(

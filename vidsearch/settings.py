@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     ocr_size: int = Field(720, ge=64, description="short side in pixels of frames read by OCR (never upscaled)")
     ocr_confidence: float = Field(0.6, ge=0, le=1, description="lowest OCR line confidence kept")
 
+    time_limit: float = Field(300.0, gt=0, description="seconds one file may take to index, plus the next")
+    time_limit_per_second: float = Field(4.0, ge=0, description="extra seconds allowed per second of video")
+
     modalities: tuple[str, ...] = Field(MODALITIES, description="modalities to index, and to search")
     max_moment: float = Field(30.0, gt=0, description="longest moment that adjacent hits merge into")
     merge_margin: float = Field(0.02, ge=0, description="score gap within which touching segments merge")

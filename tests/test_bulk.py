@@ -1,0 +1,64 @@
+"""Bulk indexing as an operator sees it: a per-file time limit, the log in the index directory,
+one line per file and a summary, odd paths."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer.pipeline import Models
+from tests.conftest import ColourImages
+from vidsearch.cli import main
+from vidsearch.library import LOG_NAME, FileEvent, index_paths
+from vidsearch.settings import Settings
+
+VISUAL = Settings(modalities=("visual",))
+
+
+def test_a_file_over_its_time_limit_fails_alone_and_the_batch_goes_on(tmp_path: Path, coloured: Path) -> None:
+    slow = Settings(modalities=("visual",), time_limit=1e-6, time_limit_per_second=0.0)
+    events: list[FileEvent] = []
+    report = index_paths(
+        [coloured], tmp_path / "index", slow, models=Models(images=ColourImages()), on_file=events.append
+    )
+    assert [f.error for f in report.failed] == ["took longer than its 0 s limit (VIDSEARCH_TIME_LIMIT*)"]
+    assert [e.outcome for e in events] == ["started", "failed"] and events[-1].error
+    again = index_paths([coloured], tmp_path / "index", VISUAL, models=Models(images=ColourImages()))
+    assert again.indexed == (coloured,)
+
+
+def test_every_run_appends_what_happened_to_each_file_to_the_index_log(tmp_path: Path, coloured: Path) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    index_paths([coloured, bad], tmp_path / "index", VISUAL, models=Models(images=ColourImages()))
+    index_paths([coloured], tmp_path / "index", VISUAL, models=Models(images=ColourImages()))
+    log = (tmp_path / "index" / LOG_NAME).read_text()
+    assert f"{coloured}: indexed 12.0 s" in log and f"{bad}: not a readable media file" in log
+    assert f"{coloured}: unchanged" in log and log.count("indexing into") == 2
+
+
+def test_odd_file_names_and_quiet_skips_of_non_videos(tmp_path: Path, coloured: Path) -> None:
+    folder = tmp_path / "lib ë 'quoted' [1]"
+    folder.mkdir()
+    shutil.copy(coloured, folder / "résumé – take #2.mp4")
+    (folder / "notes.txt").write_text("not a video")
+    (folder / "loop").symlink_to(folder, target_is_directory=True)
+    report = index_paths([folder], tmp_path / "index", VISUAL, models=Models(images=ColourImages()))
+    assert [p.name for p in report.indexed] == ["résumé – take #2.mp4"] and report.failed == ()
+
+
+def test_cli_prints_one_line_per_file_and_a_summary_with_the_log(
+    tmp_path: Path, coloured: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIDSEARCH_MODALITIES", '["ocr"]')
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"")
+    code = main(["index", str(coloured), str(bad), "--index", str(tmp_path / "index")])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1 and f"indexed  {coloured}" in out and f"failed   {bad}: empty file" in out
+    assert "1 indexed (0.00 h of video), 0 unchanged, 1 failed; log: " in out[-2]
+    code = main(["index", str(coloured), "--index", str(tmp_path / "index"), "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["skipped"] == [str(coloured)]
