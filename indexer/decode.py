@@ -231,26 +231,50 @@ SAMPLE_RATE = 16_000
 
 
 def audio(path: Path) -> np.ndarray:
-    """The first audio stream of `path` as 16 kHz mono float32 samples in [-1, 1].
+    """The first audio stream of `path` as 16 kHz mono float32 samples in [-1, 1], whole.
 
-    Empty (shape (0,)) when the file has no audio; a stream that breaks mid-way keeps what
-    decoded before the break, so one bad packet does not cost a video its transcript.
-    """
+    Empty (shape (0,)) when the file has no audio. For long files prefer `audio_chunks`."""
+    pieces = [samples for _, samples in audio_chunks(path)]
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+
+
+def audio_chunks(path: Path, seconds: float = 600.0) -> Iterator[tuple[float, np.ndarray]]:
+    """(offset in seconds, samples) of the first audio stream, 16 kHz mono float32, `seconds` at a
+    time, so an hour of sound costs no more memory than ten minutes (38 MB per 10 min chunk).
+
+    A stream that breaks mid-way keeps what decoded before the break, so one bad packet does not
+    cost a video its transcript."""
     import av
 
+    size = int(seconds * SAMPLE_RATE)
     with _open(path) as container:
         if not container.streams.audio:
-            return np.zeros(0, dtype=np.float32)
+            return
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-        chunks: list[np.ndarray] = []
-        try:
-            for frame in container.decode(container.streams.audio[0]):
-                chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
-            chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
-        except av.FFmpegError as exc:
-            log.warning("%s: audio decoding stopped at %.1f s: %s", path, _seconds(chunks), describe(exc, 200))
-    return np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, dtype=np.float32)
+        pending: list[np.ndarray] = []
+        offset = 0
+        for piece in _resampled(container, resampler, path):
+            pending.append(piece)
+            if sum(len(p) for p in pending) >= size:
+                joined = np.concatenate(pending)
+                yield offset / SAMPLE_RATE, joined[:size]
+                offset += size
+                pending = [joined[size:]]
+        if pending and sum(len(p) for p in pending):
+            yield offset / SAMPLE_RATE, np.concatenate(pending)
 
 
-def _seconds(chunks: list[np.ndarray]) -> float:
-    return sum(len(c) for c in chunks) / SAMPLE_RATE
+def _resampled(container, resampler, path: Path) -> Iterator[np.ndarray]:  # type: ignore[no-untyped-def]
+    import av
+
+    decoded = 0
+    try:
+        for frame in container.decode(container.streams.audio[0]):
+            for out in resampler.resample(frame):
+                piece = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                decoded += len(piece)
+                yield piece
+        for out in resampler.resample(None):
+            yield out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+    except av.FFmpegError as exc:
+        log.warning("%s: audio decoding stopped at %.1f s: %s", path, decoded / SAMPLE_RATE, describe(exc, 200))

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from indexer.types import Frame, IndexedVideo, Keyframe, Segment, TextSpan, Vide
 from vidsearch.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,7 +40,7 @@ class StageClock:
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - began
 
-    def timed(self, name: str, items: Iterator[Frame]) -> Iterator[Frame]:
+    def timed(self, name: str, items: Iterator[T]) -> Iterator[T]:
         """Yield from `items`, charging the time spent producing each item to `name`."""
         while True:
             with self.stage(name):
@@ -85,6 +87,10 @@ class Deadline:
     def check(self) -> None:
         if time.monotonic() > self.at:
             raise TimeLimitExceeded(self.path, self.limit)
+
+
+AUDIO_CHUNK = 600.0
+"""Seconds of sound decoded and recognised at a time: memory stays flat however long the video."""
 
 
 class VideoIndexer:
@@ -172,20 +178,21 @@ class VideoIndexer:
         sounds = self.models.sounds if "audio" in modalities else None
         if not info.has_audio or (speech is None and sounds is None):
             return [], ""
-        with self.clock.stage("decode-audio"):
-            samples = decode.audio(info.path)
-        deadline.check()
         spans: list[TextSpan] = []
-        language = ""
-        if speech is not None:
-            with self.clock.stage("speech"):
-                said, language = speech.transcribe(samples)
-            spans += said
+        languages: list[str] = []
+        chunks = decode.audio_chunks(info.path, AUDIO_CHUNK)
+        for offset, samples in self.clock.timed("decode-audio", chunks):
             deadline.check()
-        if sounds is not None:
-            with self.clock.stage("audio"):
-                spans += sounds.detect(samples)
-        return spans, language
+            if speech is not None:
+                with self.clock.stage("speech"):
+                    said, language = speech.transcribe(samples)
+                spans += [_shifted(span, offset) for span in said]
+                languages += [language] * len(said)
+                deadline.check()
+            if sounds is not None:
+                with self.clock.stage("audio"):
+                    spans += [_shifted(span, offset) for span in sounds.detect(samples)]
+        return spans, max(set(languages), key=languages.count) if languages else ""
 
     def _embed_spans(self, spans: tuple[TextSpan, ...]) -> np.ndarray | None:
         if self.models.sentences is None or not spans:
@@ -226,6 +233,14 @@ class _KeyframeBatcher:
             vectors = self.images.encode([frame.image for _, frame in self.pending])
         self.done += [Keyframe(seg, frame.time, vec) for (seg, frame), vec in zip(self.pending, vectors)]
         self.pending = []
+
+
+def _shifted(span: TextSpan, offset: float) -> TextSpan:
+    """`span` found in an audio chunk starting `offset` seconds in, in the video's own time."""
+    if not offset:
+        return span
+    words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in span.words)
+    return replace(span, start=span.start + offset, end=span.end + offset, words=words)
 
 
 def _end_time(info: VideoInfo, last: Frame) -> float:

@@ -62,3 +62,22 @@ def test_cli_prints_one_line_per_file_and_a_summary_with_the_log(
     assert "1 indexed (0.00 h of video), 0 unchanged, 1 failed; log: " in out[-2]
     code = main(["index", str(coloured), "--index", str(tmp_path / "index"), "--json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["skipped"] == [str(coloured)]
+
+
+def test_long_sound_is_heard_in_chunks_with_times_in_the_video(
+    tmp_path: Path, coloured: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import indexer.pipeline
+    from indexer.pipeline import VideoIndexer
+    from tests.fakes import HashedWords, ScriptedSpeech
+
+    monkeypatch.setattr(indexer.pipeline, "AUDIO_CHUNK", 5.0)
+    speech = ScriptedSpeech([(1.0, 2.0, "a beep")])
+    models = Models(speech=speech, sentences=HashedWords())
+    indexed = VideoIndexer(Settings(modalities=("speech",)), models).index(coloured)
+    assert speech.calls == 3
+    assert [(s.start, s.end, s.words[0].start) for s in indexed.spans] == [
+        (1.0, 2.0, 1.0),
+        (6.0, 7.0, 6.0),
+        (11.0, 12.0, 11.0),
+    ]
