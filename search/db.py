@@ -3,33 +3,45 @@
 Ids never get reused (AUTOINCREMENT), so a FAISS id always names the same keyframe or span, or
 nothing. A video is `complete` only once its vectors are on disk; incomplete rows are leftovers
 of an interrupted run and are dropped by the next writer. Span text is also in an FTS5 table
-(kept in step by triggers) for keyword search ranked by BM25.
+(kept in step by triggers) for keyword search ranked by BM25. A span is searchable only once its
+video is complete and lists the span's modality (`Store.extend` lists a modality after saving
+its vectors). Writes that fail for want of space or permission raise IndexWriteError; their
+transaction is rolled back.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Connection,
     Float,
     ForeignKey,
     Integer,
+    SQLColumnExpression,
     String,
     create_engine,
     delete,
     event,
+    func,
+    literal,
     select,
     text,
     update,
 )
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 from indexer.types import IndexedVideo, TextSpan, Word
+from search.errors import IndexWriteError
 from search.types import KeyframeRecord, ModelRecord, SegmentRecord, SpanRecord, VideoRecord
 
 SCHEMA_VERSION = "2"
@@ -139,6 +151,62 @@ MIGRATIONS: dict[str, Callable[[Connection], None]] = {"1": _to_v2}
 """Schema upgrades by the version they start from; each takes the index one version up."""
 
 
+SQLITE_WRITE_FAILURES = {
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_READONLY": "the index is read-only",
+    "SQLITE_CANTOPEN": "index.db cannot be opened for writing",
+    "SQLITE_PERM": "permission denied",
+    "SQLITE_IOERR": "disk I/O error",
+    "SQLITE_BUSY": "the database is locked by another process",
+}
+"""SQLite result codes (extended codes start with these) of writes the environment refused."""
+SQLITE_WRITE_MESSAGES = {
+    "disk is full": "SQLITE_FULL",
+    "readonly database": "SQLITE_READONLY",
+    "unable to open database": "SQLITE_CANTOPEN",
+    "disk i/o error": "SQLITE_IOERR",
+    "database is locked": "SQLITE_BUSY",
+}
+"""The same by message, for Python < 3.11, whose sqlite3 errors carry no code."""
+
+
+def write_refused(exc: BaseException | None) -> str | None:
+    """Why SQLite refused a write, in words ("the disk is full (database or disk is full)"), or
+    None when `exc` is not such a refusal (a bug, which must not be disguised as one)."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return None
+    name = getattr(exc, "sqlite_errorname", None) or next(
+        (code for words, code in SQLITE_WRITE_MESSAGES.items() if words in str(exc).lower()), ""
+    )
+    words = next((w for code, w in SQLITE_WRITE_FAILURES.items() if name.startswith(code)), None)
+    return f"{words} ({exc})" if words else None
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _writes(method: Callable[Concatenate[Database, P], R]) -> Callable[Concatenate[Database, P], R]:
+    """Turn SQLite's refusal of a write (full disk, read-only file, I/O error) into IndexWriteError."""
+
+    @functools.wraps(method)
+    def wrapper(self: Database, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except OperationalError as exc:
+            reason = write_refused(exc.orig)
+            if reason is None:
+                raise
+            raise IndexWriteError(self.path.parent, reason) from exc
+
+    return wrapper
+
+
+def _lists(modality: SQLColumnExpression[str] | str) -> ColumnElement[bool]:
+    """SQL: the video row's `modalities` ("visual,speech") lists `modality` (a column or a string)."""
+    return func.instr(literal(",") + VideoRow.modalities + literal(","), literal(",") + modality + literal(",")) > 0
+
+
 def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -151,10 +219,12 @@ class Database:
     """The metadata of one index: models, videos, segments, keyframes."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self.engine = create_engine(f"sqlite:///{path}")
         event.listen(self.engine, "connect", _on_connect)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    @_writes
     def create(self) -> None:
         """Make the tables of a new index, or bring an older one up to SCHEMA_VERSION."""
         version = self.schema_version()
@@ -183,6 +253,7 @@ class Database:
         with self.sessions() as s:
             return [_model(r) for r in s.scalars(select(ModelRow).order_by(ModelRow.modality))]
 
+    @_writes
     def set_model(self, record: ModelRecord, library_version: str) -> None:
         with self.sessions.begin() as s:
             s.merge(
@@ -213,6 +284,7 @@ class Database:
             rows = s.scalars(select(SegmentRow).where(SegmentRow.video_id == video_id).order_by(SegmentRow.start))
             return [_segment(r) for r in rows]
 
+    @_writes
     def add_video(self, indexed: IndexedVideo) -> tuple[list[int], list[int]]:
         """Insert a video (replacing any row with its path) as incomplete; returns the ids of its
         keyframes and of its spans, in the order of `indexed`, for the vector indexes."""
@@ -227,12 +299,14 @@ class Database:
             s.flush()
             return [row.id for row in keyframe_rows], _add_spans(s, video.id, indexed.spans)
 
+    @_writes
     def replace_spans(self, video_id: int, modalities: Sequence[str], spans: Sequence[TextSpan]) -> list[int]:
         """Swap a complete video's spans of `modalities` for `spans`; returns the new span ids."""
         with self.sessions.begin() as s:
             s.execute(delete(SpanRow).where(SpanRow.video_id == video_id, SpanRow.modality.in_(list(modalities))))
             return _add_spans(s, video_id, spans)
 
+    @_writes
     def set_modalities(self, video_id: int, modalities: Sequence[str], language: str | None = None) -> None:
         values: dict[str, str] = {"modalities": ",".join(modalities)}
         if language is not None:
@@ -256,7 +330,7 @@ class Database:
         query = (
             select(SpanRow, VideoRow)
             .join(VideoRow, SpanRow.video_id == VideoRow.id)
-            .where(SpanRow.id.in_(list(ids)), VideoRow.complete)
+            .where(SpanRow.id.in_(list(ids)), VideoRow.complete, _lists(SpanRow.modality))
         )
         with self.sessions() as s:
             return {r.id: _span(r, _video(v)) for r, v in s.execute(query)}
@@ -286,9 +360,11 @@ class Database:
             return _segment(row), _video(row.video), keyframes
 
     def span_ids_between(self, video_id: int, start: float, end: float) -> dict[str, list[int]]:
-        """Ids of a video's spans that overlap [start, end) seconds, by modality."""
-        query = select(SpanRow.modality, SpanRow.id).where(
-            SpanRow.video_id == video_id, SpanRow.start < end, SpanRow.end > start
+        """Ids of a video's spans that overlap [start, end) seconds, by modality (listed ones only)."""
+        query = (
+            select(SpanRow.modality, SpanRow.id)
+            .join(VideoRow, SpanRow.video_id == VideoRow.id)
+            .where(SpanRow.video_id == video_id, SpanRow.start < end, SpanRow.end > start, _lists(SpanRow.modality))
         )
         found: dict[str, list[int]] = {}
         with self.sessions() as s:
@@ -310,6 +386,7 @@ class Database:
             query = select(KeyframeRow.id).join(SegmentRow).join(VideoRow).where(VideoRow.path == str(path))
             return list(s.scalars(query))
 
+    @_writes
     def delete_video(self, path: Path) -> bool:
         with self.sessions.begin() as s:
             found = s.scalars(select(VideoRow.id).where(VideoRow.path == str(path))).first()
@@ -321,10 +398,122 @@ class Database:
         with self.sessions() as s:
             return [Path(p) for p in s.scalars(select(VideoRow.path).where(VideoRow.complete.is_(False)))]
 
+    @_writes
     def mark_complete(self, paths: Iterable[Path]) -> None:
         with self.sessions.begin() as s:
             names = [str(p) for p in paths]
             s.execute(update(VideoRow).where(VideoRow.path.in_(names)).values(complete=True))
+
+    def get_meta(self, key: str) -> str | None:
+        with self.sessions() as s:
+            row = s.get(MetaRow, key)
+            return row.value if row is not None else None
+
+    @_writes
+    def set_meta(self, key: str, value: str) -> None:
+        with self.sessions.begin() as s:
+            s.merge(MetaRow(key=key, value=value))
+
+    @_writes
+    def delete_meta(self, key: str) -> None:
+        with self.sessions.begin() as s:
+            s.execute(delete(MetaRow).where(MetaRow.key == key))
+
+    @_writes
+    def set_incomplete(self, path: Path) -> bool:
+        """Hide the video at `path` from searches (the first step of removing it); False when the
+        index has no such video."""
+        with self.sessions.begin() as s:
+            found = s.scalars(select(VideoRow.id).where(VideoRow.path == str(path))).first()
+            if found is not None:
+                s.execute(update(VideoRow).where(VideoRow.id == found).values(complete=False))
+            return found is not None
+
+    @_writes
+    def drop_unfinished(self) -> tuple[list[Path], dict[Path, int]]:
+        """Delete, in one transaction, the incomplete videos (with everything of theirs) and the
+        spans of complete videos in modalities the video does not list (an interrupted
+        `Store.extend`). Returns (deleted video paths, {video path: spans deleted})."""
+        unlisted = select(SpanRow.id, VideoRow.path).join(VideoRow).where(VideoRow.complete, ~_lists(SpanRow.modality))
+        with self.sessions.begin() as s:
+            paths = [Path(p) for p in s.scalars(select(VideoRow.path).where(VideoRow.complete.is_(False)))]
+            stray: dict[Path, int] = {}
+            keys = []
+            for key, path in s.execute(unlisted):
+                keys.append(key)
+                stray[Path(path)] = stray.get(Path(path), 0) + 1
+            s.execute(delete(VideoRow).where(VideoRow.complete.is_(False)))
+            if keys:
+                s.execute(delete(SpanRow).where(SpanRow.id.in_(keys)))
+            return paths, stray
+
+    def unlisted_spans(self) -> dict[Path, int]:
+        """{video path: spans} of complete videos' spans in modalities the video does not list."""
+        query = select(VideoRow.path, func.count()).join(SpanRow).where(VideoRow.complete, ~_lists(SpanRow.modality))
+        with self.sessions() as s:
+            return {Path(path): int(n) for path, n in s.execute(query.group_by(VideoRow.path))}
+
+    def vector_owners(self, kind: str) -> set[int]:
+        """Ids of the rows that own a vector in `<kind>.faiss`: the keyframes of complete videos
+        (kind "visual"; a keyframe is stored only with its vector), or the spans of modality
+        `kind` of complete videos that list it (when the index has a sentence model)."""
+        if kind == "visual":
+            query = select(KeyframeRow.id).join(SegmentRow).join(VideoRow).where(VideoRow.complete)
+        else:
+            query = select(SpanRow.id).join(VideoRow).where(SpanRow.modality == kind, VideoRow.complete, _lists(kind))
+        with self.sessions() as s:
+            return set(s.scalars(query))
+
+    def owning_videos(self, kind: str, ids: Iterable[int]) -> dict[Path, int]:
+        """{video path: how many of `ids` it owns} for keyframe ("visual") or span ids."""
+        keys = list(ids)
+        if kind == "visual":
+            query = select(VideoRow.path, KeyframeRow.id).select_from(KeyframeRow).join(SegmentRow).join(VideoRow)
+            query = query.where(KeyframeRow.id.in_(keys))
+        else:
+            query = select(VideoRow.path, SpanRow.id).select_from(SpanRow).join(VideoRow).where(SpanRow.id.in_(keys))
+        found: dict[Path, int] = {}
+        with self.sessions() as s:
+            for path, _key in s.execute(query):
+                found[Path(path)] = found.get(Path(path), 0) + 1
+        return found
+
+    def listing(self, modality: str) -> list[Path]:
+        """Complete videos that list `modality`."""
+        with self.sessions() as s:
+            query = select(VideoRow.path).where(VideoRow.complete, _lists(modality)).order_by(VideoRow.path)
+            return [Path(p) for p in s.scalars(query)]
+
+    def integrity(self) -> list[str]:
+        """What `PRAGMA integrity_check` finds wrong with the database file (empty when sound)."""
+        try:
+            with self.engine.connect() as connection:
+                rows = [str(r[0]) for r in connection.exec_driver_sql("PRAGMA integrity_check")]
+        except DatabaseError as exc:
+            return [str(exc.orig)]
+        return [] if rows == ["ok"] else rows
+
+    def keyword_index_problem(self) -> str | None:
+        """Why the FTS5 keyword index does not match the spans table, or None when it does.
+
+        Runs FTS5's 'integrity-check' with rank 1, which also compares the index with its
+        external content table (without it, SQLite 3.40 checks the index only)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("INSERT INTO spans_fts(spans_fts, rank) VALUES ('integrity-check', 1)")
+                connection.rollback()
+        except DatabaseError as exc:
+            refused = write_refused(exc.orig)
+            if refused is not None:
+                raise IndexWriteError(self.path.parent, refused) from exc
+            return f"the keyword index does not match the spans ({exc.orig})"
+        return None
+
+    @_writes
+    def rebuild_keyword_index(self) -> None:
+        """Rebuild the FTS5 keyword index from the spans table."""
+        with self.engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO spans_fts(spans_fts) VALUES ('rebuild')")
 
     def keyframes(self, ids: Sequence[int]) -> dict[int, KeyframeRecord]:
         """Keyframes of complete videos by id; ids without a row (stale vectors) are left out."""
@@ -339,8 +528,6 @@ class Database:
 
     def counts(self) -> tuple[int, int, int]:
         """(videos, segments, keyframes) of complete videos."""
-        from sqlalchemy import func
-
         with self.sessions() as s:
             videos = s.scalar(select(func.count()).select_from(VideoRow).where(VideoRow.complete)) or 0
             done = select(VideoRow.id).where(VideoRow.complete)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -81,3 +82,57 @@ class VideoFileMissing(SearchError):
         super().__init__(f"{path}: {reason}; re-index or `vidsearch remove` it")
         self.path = path
         self.reason = reason
+
+
+class IndexLocked(SearchError):
+    """Another process is writing the index (it holds the writer lock `DIR/.lock`).
+
+    `holder` describes it, e.g. "pid 4242 since 14:02:11", from what the lock file says."""
+
+    def __init__(self, directory: Path, holder: str) -> None:
+        super().__init__(f"index {directory} is being written by another vidsearch ({holder}); wait for it or stop it")
+        self.directory = directory
+        self.holder = holder
+
+
+class IndexWriteError(SearchError):
+    """Writing the index failed (read-only directory, disk full, no permission, I/O error).
+
+    Nothing saved before is lost: vector files are replaced only by complete copies and SQLite
+    rolls the failed transaction back; videos of the failed run stay invisible and are redone."""
+
+    def __init__(self, directory: Path, reason: str) -> None:
+        super().__init__(
+            f"cannot write index {directory}: {reason}; the index as last saved is intact "
+            "(fix this and run the same command again)"
+        )
+        self.directory = directory
+        self.reason = reason
+
+
+class VectorFileError(SearchError):
+    """A vector file cannot be used: unreadable (damaged, truncated) or of the wrong dimension."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}; `vidsearch doctor --index {path.parent}` tells what to do")
+        self.path = path
+        self.reason = reason
+
+
+WRITE_ERRNOS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EIO: "disk I/O error",
+    errno.EFBIG: "the file is too large for this file system",
+}
+"""What a failed write's errno means, in words."""
+
+
+def write_failure(exc: OSError) -> str:
+    """A failed write in words, e.g. "the disk is full (No space left on device)"."""
+    words = WRITE_ERRNOS.get(exc.errno or -1)
+    detail = exc.strerror or str(exc)
+    return f"{words} ({detail})" if words else detail

@@ -2,24 +2,43 @@
 `visual.faiss` holds CLIP keyframe vectors; `speech`, `ocr` and `audio.faiss` hold sentence
 vectors of the spans of each modality (ids are span ids), all from the one `text` model.
 
+One writer at a time: a writer (`Store.open(create=True)` or `write=True`) holds an exclusive
+`flock` on `DIR/.lock` for its life, and a second one gets IndexLocked. The OS drops the lock
+when the process ends, however it ends (kill -9 included), so a lock is never stale; the lock's
+descriptor is not inherited by child processes (ffmpeg), which could otherwise keep it. On
+Windows there is no `fcntl`: writers are not serialised there, so do not run two at once.
+Readers (`Store.open(directory)`) never take the lock and keep working during writes: SQLite
+runs in WAL mode, vector files are replaced atomically (and a reader reloads one when it has
+changed), and a video is visible only once complete.
+
 Writes go SQLite first (rows marked incomplete), vectors second, and a video is marked complete
-only after its vectors are saved; a writer that finds incomplete rows (an interrupted run) drops
-them so that they are indexed again.
+only after its vectors are saved. A writer marks the index `dirty` (a meta row) before its first
+change and clears the mark once everything is saved, so a run killed at any moment leaves a
+mark; the next writer then recovers (`Store.recover`): it deletes incomplete videos and spans
+their video does not list yet, drops vectors no complete row owns, and removes temporary files,
+so that the interrupted videos are indexed again from scratch.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 from indexer.types import IndexedVideo, TextSpan
 from search.db import SCHEMA_VERSION, Database
-from search.errors import IndexNotFound, ModelMismatch, SchemaMismatch
+from search.errors import IndexLocked, IndexNotFound, IndexWriteError, ModelMismatch, SchemaMismatch, write_failure
 from search.types import KeyframeRecord, ModelRecord, SegmentRecord, SpanRecord, VideoRecord
-from search.vectors import VectorIndex
+from search.vectors import TEMPORARY, VectorIndex
 from vidsearch import __version__
+
+if sys.platform != "win32":
+    import fcntl
 
 log = logging.getLogger(__name__)
 
@@ -28,40 +47,165 @@ VISUAL = "visual"
 TEXT = "text"
 """The model record of the sentence space that speech, screen text and sound labels share."""
 SPAN_MODALITIES = ("speech", "ocr", "audio")
+LOCK_NAME = ".lock"
+LOCK_TRIES = 3
+LOCK_PAUSE = 0.05
+"""A busy lock is tried again after this many seconds (up to LOCK_TRIES times in all): `holder`
+(doctor) probes it for an instant, and a writer starting then must not take that for a writer."""
+DIRTY = "dirty"
+"""Meta key set while a writer has changes not yet saved (its value: the writer's pid and start)."""
+
+
+class WriterLock:
+    """The exclusive writer lock of an index directory: `flock` on `DIR/.lock`, which names its
+    holder (pid and start time, as JSON) for the message a second writer gets."""
+
+    def __init__(self, path: Path, descriptor: int | None) -> None:
+        self.path = path
+        self._descriptor = descriptor
+
+    @classmethod
+    def acquire(cls, directory: Path) -> WriterLock:
+        """Take the lock without waiting: IndexLocked when another writer holds it, IndexWriteError
+        when the lock file cannot be made (read-only directory)."""
+        path = directory / LOCK_NAME
+        if sys.platform == "win32":
+            return cls(path, None)
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by children (PEP 446)
+        except OSError as exc:
+            raise IndexWriteError(directory, f"{LOCK_NAME}: {write_failure(exc)}") from exc
+        for attempt in range(LOCK_TRIES):
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if attempt == LOCK_TRIES - 1:
+                    holder = _holder(descriptor)
+                    os.close(descriptor)
+                    raise IndexLocked(directory, holder) from None
+                time.sleep(LOCK_PAUSE)
+        _stamp_holder(descriptor)
+        return cls(path, descriptor)
+
+    @staticmethod
+    def holder(directory: Path) -> str | None:
+        """Who is writing the index ("pid N since HH:MM:SS"), or None when nobody is. Probes the
+        lock for an instant, so only for reports (doctor), never to decide whether to write."""
+        if sys.platform == "win32":
+            return None
+        try:
+            descriptor = os.open(directory / LOCK_NAME, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _holder(descriptor)
+        finally:
+            os.close(descriptor)  # closing releases the probe's shared lock
+        return None
+
+    def release(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+
+def _stamp_holder(descriptor: int) -> None:
+    """Write this process's pid and the time into the held lock file (best effort: a full disk
+    must not stop a writer that holds the lock; the message then lacks the details)."""
+    try:
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, json.dumps({"pid": os.getpid(), "since": time.time()}).encode(), 0)
+    except OSError:
+        log.debug("cannot note the writer in the lock file", exc_info=True)
+
+
+def _holder(descriptor: int) -> str:
+    """The holder a lock file names, as "pid N since HH:MM:SS"."""
+    try:
+        found = json.loads(os.pread(descriptor, 4096, 0) or b"{}")
+        return f"pid {int(found['pid'])} since {time.strftime('%H:%M:%S', time.localtime(float(found['since'])))}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "a process that is just starting"
 
 
 class Store:
     """Metadata and vectors of one index directory. Use `Store.open`; close when done."""
 
-    def __init__(self, directory: Path, db: Database) -> None:
+    def __init__(self, directory: Path, db: Database, lock: WriterLock | None = None) -> None:
         self.directory = directory
         self.db = db
+        self._lock = lock
         self._vectors: dict[str, VectorIndex] = {}
+        self._stamps: dict[str, tuple[int, int, int] | None] = {}
         self._unsaved: list[Path] = []
+        self._dirty = False
+        self.recovered: tuple[str, ...] = ()
+        """What opening this writer did to recover from an interrupted run, one line per action."""
 
     @classmethod
-    def open(cls, directory: Path, create: bool = False) -> Store:
-        """Open the index in `directory`; `create=True` makes it (and drops leftovers of a crash)."""
+    def open(cls, directory: Path, create: bool = False, write: bool = False, recover: bool = True) -> Store:
+        """Open the index in `directory` for reading, or as its one writer with `write=True`;
+        `create=True` (a writer) also makes the index if there is none.
+
+        A writer holds the writer lock until `close()` (IndexLocked when another process has it),
+        brings an older schema up to date, and recovers from an interrupted run (`recovered`
+        says how; `recover=False` leaves that to the caller: doctor). IndexWriteError when the
+        directory cannot be written."""
         directory = Path(directory).absolute()
-        db_path = directory / DB_NAME
-        if not db_path.exists() and not create:
+        if not (directory / DB_NAME).exists() and not create:
             raise IndexNotFound(directory)
-        if create:
+        if not (create or write):
+            return cls._checked(directory, Database(directory / DB_NAME), None)
+        try:
             directory.mkdir(parents=True, exist_ok=True)
-        db = Database(db_path)
-        if create:
+        except OSError as exc:
+            raise IndexWriteError(directory, write_failure(exc)) from exc
+        lock = WriterLock.acquire(directory)
+        try:
+            db = Database(directory / DB_NAME)
             db.create()
+            store = cls._checked(directory, db, lock)
+        except BaseException:
+            lock.release()
+            raise
+        try:
+            store.db.set_meta("writer", json.dumps({"pid": os.getpid(), "since": time.time(), "version": __version__}))
+            store.recovered = store.recover() if recover else ()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @classmethod
+    def _checked(cls, directory: Path, db: Database, lock: WriterLock | None) -> Store:
         version = db.schema_version()
         if version != SCHEMA_VERSION:
             db.close()
             raise SchemaMismatch(directory, version or "none", SCHEMA_VERSION)
-        store = cls(directory, db)
-        if create:
-            store._drop_incomplete()
-        return store
+        return cls(directory, db, lock)
+
+    @property
+    def writing(self) -> bool:
+        """Whether this store holds the writer lock."""
+        return self._lock is not None
 
     def close(self) -> None:
         self.db.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _writer(self) -> None:
+        """Become the writer on the first change made through a store opened for reading
+        (IndexLocked when another process writes), recovering what a crashed writer left."""
+        if self._lock is None:
+            self._lock = WriterLock.acquire(self.directory)
+            self._vectors.clear()
+            self._stamps.clear()
+            self.recovered = self.recover()
 
     def __enter__(self) -> Store:
         return self
@@ -77,6 +221,7 @@ class Store:
 
         Raises ModelMismatch when the index already holds vectors of another model.
         """
+        self._writer()
         stored = self.models().get(record.modality)
         if stored is not None and stored.available:
             if not record.available:
@@ -92,9 +237,17 @@ class Store:
         return dim > 0 and any(len(self.vectors(kind, dim)) for kind in kinds)
 
     def vectors(self, modality: str, dim: int) -> VectorIndex:
-        if modality not in self._vectors:
-            self._vectors[modality] = VectorIndex.load(self._vector_path(modality), dim)
-        return self._vectors[modality]
+        """The vectors of `modality`. A writer loads them once and owns them; a reader reloads
+        them when the file was replaced since (a writer saved), so it sees new videos."""
+        path = self._vector_path(modality)
+        loaded = self._vectors.get(modality)
+        if loaded is not None and self._lock is not None:
+            return loaded
+        stamp = _file_stamp(path)
+        if loaded is None or stamp != self._stamps.get(modality):
+            self._vectors[modality] = loaded = VectorIndex.load(path, dim)
+            self._stamps[modality] = stamp
+        return loaded
 
     def _vector_path(self, modality: str) -> Path:
         return self.directory / f"{modality}.faiss"
@@ -106,6 +259,7 @@ class Store:
 
     def put(self, indexed: IndexedVideo) -> None:
         """Add or replace a video; it becomes visible to searches after `save()`."""
+        self._mark_dirty()
         self._drop_vectors(indexed.info.path)
         keyframe_ids, span_ids = self.db.add_video(indexed)
         if indexed.keyframes:
@@ -124,13 +278,16 @@ class Store:
         language: str,
     ) -> None:
         """Give an indexed video the spans of `modalities` (replacing any it had), without touching
-        the rest; saved at once, and the video lists the new modalities only once its vectors are on disk."""
+        the rest; saved at once, and the video lists the new modalities only once its vectors are
+        on disk (until then searches do not see its spans of them)."""
+        self._mark_dirty()
         stale = self.db.span_ids(video.path, modalities)
         self._remove_span_vectors(stale)
         ids = self.db.replace_spans(video.id, modalities, found)
         self._add_span_vectors(found, ids, vectors)
         self._save_vectors()
         self.db.set_modalities(video.id, tuple(dict.fromkeys(video.modalities + modalities)), language or None)
+        self._mark_clean()
 
     def _add_span_vectors(self, found: tuple[TextSpan, ...], ids: list[int], vectors: np.ndarray | None) -> None:
         if vectors is None or not found:
@@ -150,20 +307,50 @@ class Store:
 
     def remove(self, path: Path) -> bool:
         """Drop a video, its segments and its vectors; False when it was not indexed."""
-        self._drop_vectors(path)
-        removed = self.db.delete_video(path)
-        self._save_vectors()
-        return removed
+        return bool(self.discard([path]))
+
+    def discard(self, paths: list[Path]) -> list[Path]:
+        """Drop videos, their segments and their vectors, saving the vector files once; returns
+        the paths that were indexed.
+
+        In an order that a crash at any point leaves recoverable: the videos are hidden (marked
+        incomplete), their vectors are dropped and saved, and only then are their rows deleted;
+        a crash before the end leaves incomplete videos, which the next writer deletes."""
+        self._writer()
+        found = [path for path in paths if self.db.set_incomplete(path)]
+        for path in found:
+            self._drop_vectors(path)
+        if found:
+            self._save_vectors()
+        for path in found:
+            self.db.delete_video(path)
+        return found
 
     def save(self) -> None:
         """Persist vectors atomically, then mark the videos put since the last save complete."""
+        self._writer()
         self._save_vectors()
         self.db.mark_complete(self._unsaved)
         self._unsaved = []
+        self._mark_clean()
 
     def _save_vectors(self) -> None:
         for modality, index in self._vectors.items():
             index.save(self._vector_path(modality))
+
+    def _mark_dirty(self) -> None:
+        """Note in the index, before the first change, that this writer has unsaved work."""
+        self._writer()
+        if not self._dirty:
+            self.db.set_meta(DIRTY, json.dumps({"pid": os.getpid(), "since": time.time()}))
+            self._dirty = True
+
+    def _mark_clean(self) -> None:
+        """Everything is saved: vector files hold exactly the vectors of the rows (incomplete
+        rows, which recovery deletes anyway, aside)."""
+        if self._dirty:
+            self.db.delete_meta(DIRTY)
+            self._dirty = False
 
     def _drop_vectors(self, path: Path) -> None:
         ids = self.db.keyframe_ids(path)
@@ -172,14 +359,72 @@ class Store:
             self.vectors(VISUAL, visual.dim).remove(np.asarray(ids, np.int64))
         self._remove_span_vectors(self.db.span_ids(path))
 
-    def _drop_incomplete(self) -> None:
-        leftovers = self.db.incomplete()
-        for path in leftovers:
-            self._drop_vectors(path)
-            self.db.delete_video(path)
-        if leftovers:
-            self._save_vectors()
-            log.warning("dropped %d video(s) left incomplete by an interrupted run", len(leftovers))
+    def recover(self, full: bool = False) -> tuple[str, ...]:
+        """Undo what an interrupted writer left; returns what was done, one line per action.
+
+        Always deletes stray temporary vector files. When the last writer did not finish (its
+        `dirty` mark is set, or incomplete videos remain), or with `full` (doctor's repair): deletes
+        incomplete videos (the next `vidsearch index` indexes them again), spans of modalities
+        their video does not list, and vectors that no complete row owns. Idempotent: a crash
+        during recovery leaves the mark, and the next writer recovers again."""
+        self._writer()
+        done = self._drop_temporaries()
+        unfinished = self.db.get_meta(DIRTY) is not None or bool(self.db.incomplete())
+        if not self._unsaved and (full or unfinished):
+            done += self._reconcile()
+        if done:
+            more = f" (and {len(done) - 3} more)" if len(done) > 3 else ""
+            log.warning("recovered the index %s: %s%s", self.directory, "; ".join(done[:3]), more)
+        return tuple(done)
+
+    def _reconcile(self) -> list[str]:
+        """Make rows and vectors agree: delete unfinished rows, then drop vectors no row owns."""
+        self._mark_dirty()
+        paths, spans = self.db.drop_unfinished()
+        done = [
+            f"deleted incomplete video {path} (left by an interrupted run; indexed again next time)" for path in paths
+        ]
+        done += [f"deleted {n} span(s) of {path} whose modality it did not list yet" for path, n in spans.items()]
+        done += self._drop_orphans()
+        self._save_vectors()
+        self._mark_clean()
+        return done
+
+    def _drop_temporaries(self) -> list[str]:
+        """Delete vector files' temporary copies, left by a writer that died while saving."""
+        done = []
+        for stray in sorted(self.directory.glob(f"*.faiss{TEMPORARY}")):
+            try:
+                stray.unlink()
+            except OSError as exc:
+                raise IndexWriteError(self.directory, f"{stray.name}: {write_failure(exc)}") from exc
+            done.append(f"deleted {stray.name} (a partly written vector file)")
+        return done
+
+    def _drop_orphans(self) -> list[str]:
+        """Drop the vectors whose keyframe or span is gone or belongs to no complete video."""
+        done = []
+        for kind, dim in self.vector_kinds().items():
+            if kind not in self._vectors and not self._vector_path(kind).exists():
+                continue
+            index = self.vectors(kind, dim)
+            owners = np.fromiter(self.db.vector_owners(kind), np.int64)
+            stray = np.setdiff1d(index.ids(), owners)
+            if len(stray):
+                index.remove(stray)
+                done.append(f"dropped {len(stray)} vector(s) from {kind}.faiss that no complete video owns")
+        return done
+
+    def vector_kinds(self) -> dict[str, int]:
+        """{vector file kind: dimension} for every kind this index's available models make."""
+        records = self.models()
+        kinds: dict[str, int] = {}
+        visual, text = records.get(VISUAL), records.get(TEXT)
+        if visual is not None and visual.available:
+            kinds[VISUAL] = visual.dim
+        if text is not None and text.available:
+            kinds.update((modality, text.dim) for modality in SPAN_MODALITIES)
+        return kinds
 
     def videos(self) -> list[VideoRecord]:
         return self.db.videos()
@@ -216,3 +461,13 @@ class Store:
     def counts(self) -> tuple[int, int, int]:
         """(videos, segments, keyframes) that searches see."""
         return self.db.counts()
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """(inode, modification ns, size) of a file, or None when there is none: what changes when a
+    writer replaces it."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size

@@ -1,16 +1,21 @@
 """FAISS vector indexes. The only module that imports faiss.
 
 Each vector kind has one index of L2-normalised float32 vectors searched by inner product
-(= cosine similarity), with ids that are SQLite primary keys. Files are replaced atomically.
+(= cosine similarity), with ids that are SQLite primary keys. Files are replaced atomically: a
+complete copy is written beside the file, fsynced and renamed over it, so a reader or a crash
+sees the old file or the new one, never part of one; a failed write removes its copy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
 
 import numpy as np
+
+from search.errors import IndexWriteError, VectorFileError, write_failure
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +32,34 @@ class VectorIndex:
 
     @classmethod
     def load(cls, path: Path, dim: int) -> VectorIndex:
-        """The index stored at `path`, or an empty one if there is none yet."""
-        import faiss
-
+        """The index stored at `path`, or an empty one if there is none yet; raises
+        VectorFileError when the file is damaged or holds vectors of another dimension."""
         if not path.exists():
             return cls(dim)
-        index = faiss.read_index(str(path))
-        if index.d != dim:
-            raise ValueError(f"{path} holds {index.d}-d vectors, expected {dim}")
-        return cls(dim, index)
+        found = cls.read(path)
+        if found.dim != dim:
+            raise VectorFileError(path, f"holds {found.dim}-d vectors but its model makes {dim}-d ones")
+        return found
+
+    @classmethod
+    def read(cls, path: Path) -> VectorIndex:
+        """The index stored at `path`, whatever its dimension; VectorFileError when it cannot be read."""
+        import faiss
+
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as exc:  # faiss reports a truncated or foreign file this way
+            raise VectorFileError(path, f"cannot be read ({str(exc).splitlines()[-1][-160:]})") from exc
+        return cls(int(index.d), index)
+
+    def ids(self) -> np.ndarray:
+        """The ids of the stored vectors (int64), in storage order."""
+        import faiss
+
+        id_map = getattr(self._index, "id_map", None)
+        if id_map is None:
+            return np.arange(len(self), dtype=np.int64)
+        return faiss.vector_to_array(id_map).astype(np.int64)
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -78,11 +102,42 @@ class VectorIndex:
         return self._gpu if self._gpu is not None else self._index
 
     def save(self, path: Path) -> None:
-        """Write to `path` atomically: a temporary file beside it, fsynced, then renamed over it."""
+        """Write to `path` atomically: a temporary file beside it, fsynced, then renamed over it.
+
+        The bytes go through Python's file object (not faiss's own writer, which only prints a
+        failure to close the file, e.g. the last buffer on a full disk), so every failed write
+        raises. On failure the temporary file is removed, `path` is left as it was, and
+        IndexWriteError says why."""
         import faiss
 
-        temporary = path.with_name(path.name + ".tmp")
-        faiss.write_index(self._index, str(temporary))
-        with temporary.open("rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        temporary = path.with_name(path.name + TEMPORARY)
+        try:
+            with temporary.open("wb") as handle:
+                faiss.write_index(self._index, faiss.PyCallbackIOWriter(handle.write))  # type: ignore[attr-defined]
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: faiss's own report of a failed write
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            reason = write_failure(exc) if isinstance(exc, OSError) else str(exc).splitlines()[-1]
+            raise IndexWriteError(path.parent, f"{path.name}: {reason}") from exc
+        _sync_directory(path.parent)
+
+
+TEMPORARY = ".tmp"
+"""Suffix of the copy a vector file is written to before it replaces the file."""
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename durable (a power cut after it keeps the new file); best effort."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        log.debug("cannot fsync %s", directory)
+    finally:
+        os.close(descriptor)

@@ -107,6 +107,12 @@ def _ui_args(page: argparse.ArgumentParser) -> None:
     page.add_argument("--port", type=int, default=8501)
 
 
+def _doctor_args(doctor: argparse.ArgumentParser) -> None:
+    doctor.add_argument("--index", required=True, type=Path)
+    doctor.add_argument("--repair", action="store_true", help="fix what can be fixed (takes the writer lock)")
+    doctor.add_argument("--json", action="store_true")
+
+
 def _stats_args(stats: argparse.ArgumentParser) -> None:
     stats.add_argument("--index", required=True, type=Path)
     stats.add_argument("--json", action="store_true")
@@ -121,6 +127,7 @@ SUBCOMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], .
     ("serve", "the HTTP search API (OpenAPI docs at /docs)", _serve_args),
     ("ui", "the search page in the browser (Streamlit)", _ui_args),
     ("stats", "what the index holds and which modalities are missing", _stats_args),
+    ("doctor", "check that metadata and vectors agree; --repair fixes what it can", _doctor_args),
 )
 
 
@@ -399,8 +406,28 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     return run(args.index, port=args.port, host=args.host)
 
 
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when the index is consistent (after repairs, if asked), 1 when problems remain."""
+    from search.doctor import check
+
+    report = check(args.index, repair=args.repair)
+    if args.json:
+        _emit(report.to_json())
+        return 0 if report.ok else 1
+    for done in report.repaired:
+        print(f"repaired  {done}")
+    for problem in report.problems:
+        fix = "" if args.repair or not problem.repairable else "  (--repair fixes it)"
+        print(f"problem   {problem.kind}: {problem.detail}{fix}")
+    for note in report.notes:
+        print(f"note      {note}")
+    print(f"{report.directory}: " + ("consistent" if report.ok else f"{len(report.problems)} problem(s)"))
+    return 0 if report.ok else 1
+
+
 COMMANDS = {
     "index": cmd_index,
+    "doctor": cmd_doctor,
     "serve": cmd_serve,
     "ui": cmd_ui,
     "search": cmd_search,

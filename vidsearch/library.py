@@ -80,6 +80,8 @@ def index_paths(
     report = _Run(settings, models, on_file or (lambda _event: None), strict)
     with Store.open(index, create=True) as store, _logging_to(store.directory / LOG_NAME):
         log.info("indexing into %s with modalities %s", store.directory, ",".join(settings.modalities))
+        for repair in store.recovered:
+            log.info("recovered from an interrupted run: %s", repair)
         for path in files.discover(paths):
             report.one(store, path)
         store.save()
@@ -218,13 +220,13 @@ class _Run:
 
 def remove_paths(paths: Iterable[Path], index: Path) -> tuple[list[Path], list[Path]]:
     """Drop videos from the index: (removed, not found). Folders drop every indexed video under them."""
-    with Store.open(index) as store:
+    with Store.open(index, write=True) as store:
         known = {video.path for video in store.videos()}
-        removed, missing = [], []
+        removed: list[Path] = []
+        missing: list[Path] = []
         for given in paths:
             root = Path(given).absolute()
             matches = [p for p in known if p == root or root in p.parents]
-            for path in matches:
-                store.remove(path)
             (removed.extend(matches) if matches else missing.append(root))
+        store.discard(removed)
         return removed, missing
