@@ -63,6 +63,7 @@ def probe(path: Path) -> VideoInfo:
             rotation=rotation,
             has_audio=bool(container.streams.audio),
             codec=stream.codec_context.name,
+            frames=int(stream.frames or 0),
         )
 
 
@@ -127,15 +128,31 @@ def _origin(container, stream) -> float:  # type: ignore[no-untyped-def]
 
 
 def decord_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:
-    """Stream frames with decord (decoder-side resize), in batches. Opens the file eagerly."""
+    """Stream frames with decord (decoder-side resize), in batches. Opens the file eagerly.
+
+    decord trusts a container's frame count and aborts the whole process on an absurd one
+    (std::bad_alloc), so a file whose declared count its duration cannot explain is refused first."""
     import decord
 
+    if not _plausible_frame_count(info):
+        raise VideoError(info.path, f"declares {info.frames} frames for {info.duration:.1f} s; not given to decord")
     width, height = working_size(info, short_side)
     try:
         reader = decord.VideoReader(str(info.path), width=width, height=height, num_threads=0)
-    except decord.DECORDError as exc:
+    except (decord.DECORDError, RuntimeError, IndexError) as exc:
         raise VideoError(info.path, f"video does not decode ({describe(exc, 200)})") from exc
     return _decord_batches(reader, info)
+
+
+def _plausible_frame_count(info: VideoInfo) -> bool:
+    if info.frames <= 0:
+        return True
+    expected = info.duration * max(info.fps, 1.0) if info.duration > 0 else 0.0
+    return info.frames <= MAX_FRAMES and (expected == 0.0 or info.frames <= 2 * expected + 1000)
+
+
+MAX_FRAMES = 50_000_000
+"""More frames than any real video has (a week at 60 fps is 36 million)."""
 
 
 def _decord_batches(reader, info: VideoInfo, batch: int = 32) -> Iterator[Frame]:  # type: ignore[no-untyped-def]
@@ -148,7 +165,7 @@ def _decord_batches(reader, info: VideoInfo, batch: int = 32) -> Iterator[Frame]
         try:
             images = reader.get_batch(indices).asnumpy()
             times = reader.get_frame_timestamp(indices)[:, 0]
-        except decord.DECORDError as exc:
+        except (decord.DECORDError, RuntimeError, IndexError) as exc:
             if first == 0:
                 raise VideoError(info.path, f"video does not decode ({describe(exc, 200)})") from exc
             log.warning("%s: decoding stopped after %d frames: %s", info.path, first, describe(exc, 200))

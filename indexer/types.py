@@ -20,6 +20,8 @@ class VideoInfo:
     rotation: int
     has_audio: bool
     codec: str
+    frames: int = 0
+    """Frame count the container declares (0 when it does not say); not trusted, only checked."""
 
 
 @dataclass(frozen=True)
