@@ -11,17 +11,20 @@ tone) are made once with the ffmpeg of imageio-ffmpeg and cached in `--cache`.
 
 Modalities: `visual` with the tiny open_clip config and a seeded RANDOM checkpoint (the path of
 the real model, and its vectors mean nothing); `speech,ocr` with the real Whisper base, PP-OCR
-and MiniLM of the offline packages. Speech holds the whole 16 kHz track in memory (about
-230 MB per hour as float32), so it runs on the medium file, and on the long one with `--long-speech`.
+and MiniLM of the offline packages. Those index about 2 s of video per second on 2 CPU cores (an
+hour of video takes half an hour), so they run on the medium file, and on the long one with
+`--long-speech`.
 
-Then the sound path alone, step by step, on each synthetic file (a fresh process each): resident
-memory and the peak of each step (VmHWM, reset between steps) after loading Whisper, after
-`decode.audio` (the whole track as float32), and after faster-whisper's `transcribe()` call
-returns, which has already run VAD over the whole track, copied the speech out and computed
-log-mel features for all of it (then only the first sentence is decoded).
+Then the speech path alone, step by step, on each synthetic file (a fresh process each): resident
+memory and the peak of each step (VmHWM, reset between steps) after loading Whisper; over the
+pipeline's windows (`decode.audio_chunks`, 600 s each, each given to faster-whisper, whose
+`transcribe()` runs VAD over all it is given, copies the speech out and computes log-mel features
+for all of it before it returns; then one sentence is decoded); and, for comparison, the same on
+the whole track at once (`decode.audio`).
 
 Usage: python benchmarks/bench_memory.py [--cache /tmp/vidsearch-bench] [--medium-minutes 15]
                                          [--long-minutes 60] [--long-speech] [--skip-long]
+                                         [--skip-index] [--skip-sound]
 """
 
 from __future__ import annotations
@@ -130,20 +133,32 @@ def _step(name: str, began: float, **extra: object) -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
+def _first_sentence(model: object, samples: object) -> None:
+    """faster-whisper's `transcribe()` runs VAD and computes the features of all of `samples`
+    before it returns; then only the first sentence is decoded (the rest costs time, not memory)."""
+    chunks, _info = model.transcribe(samples, beam_size=1, word_timestamps=True, vad_filter=True)  # type: ignore[attr-defined]
+    next(iter(chunks), None)
+
+
 def sound_steps(path: Path) -> None:
-    """The child of `--sound-steps`: the speech path on `path`, one JSON line per step."""
+    """The child of `--sound-steps`: the speech path on `path` as the pipeline runs it (windows of
+    AUDIO_CHUNK seconds), then on the whole track at once; one JSON line per step."""
     from indexer import decode
     from indexer.encoders.speech import Whisper, WhisperSpec
+    from indexer.pipeline import AUDIO_CHUNK
 
     began = time.perf_counter()
     model = Whisper(WhisperSpec(device="cpu", offline=True))._load()
     _step("Whisper base loaded", began)
+    windows = 0
+    for _offset, samples in decode.audio_chunks(path, AUDIO_CHUNK):
+        _first_sentence(model, samples)
+        windows += 1
+    _step(f"windows of {AUDIO_CHUNK:.0f} s (pipeline)", began, windows=windows)
     samples = decode.audio(path)
-    _step("decode.audio", began, seconds=len(samples) / decode.SAMPLE_RATE, mib=samples.nbytes / 2**20)
-    chunks, _info = model.transcribe(samples, beam_size=1, word_timestamps=True, vad_filter=True)
-    _step("transcribe(): VAD + features", began)
-    next(iter(chunks), None)
-    _step("first sentence", began)
+    _step("whole: decode.audio", began, seconds=len(samples) / decode.SAMPLE_RATE, mib=samples.nbytes / 2**20)
+    _first_sentence(model, samples)
+    _step("whole: VAD + features", began)
 
 
 def measure_sound(path: Path) -> list[dict[str, float]]:
@@ -155,6 +170,7 @@ def measure_sound(path: Path) -> list[dict[str, float]]:
 def print_sound(label: str, steps: Sequence[dict[str, float]]) -> None:
     for step in steps:
         extra = f"  ({step['seconds']:.0f} s of audio = {step['mib']:.0f} MiB)" if "mib" in step else ""
+        extra += f"  ({step['windows']:.0f} windows)" if "windows" in step else ""
         line = f"{label:<10} {step['step']:<30} {step['s']:>7.1f} {step['rss']:>9.0f} {step['peak']:>9.0f}"
         print(line + extra)
 
@@ -189,7 +205,7 @@ def plan(args: argparse.Namespace) -> list[tuple[str, Path, str]]:
 
 def sound_section(runs: Sequence[tuple[str, Path, str]]) -> None:
     """The step-by-step sound path figures, one fresh process per synthetic file."""
-    print("\nsound path alone, one fresh process per file (peak: of that step alone)")
+    print("\nspeech path alone, one fresh process per file (peak: of that step alone)")
     print(f"{'file':<10} {'step':<30} {'at s':>7} {'RSS MiB':>9} {'peak MiB':>9}")
     for label, path in dict.fromkeys((label, path) for label, path, _ in runs if label != "4K"):
         print_sound(label, measure_sound(path))

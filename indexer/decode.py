@@ -139,7 +139,7 @@ def decord_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:
     width, height = working_size(info, short_side)
     try:
         reader = decord.VideoReader(str(info.path), width=width, height=height, num_threads=0)
-    except (decord.DECORDError, RuntimeError, IndexError) as exc:
+    except (decord.DECORDError, RuntimeError, IndexError, AssertionError) as exc:
         raise VideoError(info.path, f"video does not decode ({describe(exc, 200)})") from exc
     return _decord_batches(reader, info)
 
@@ -269,15 +269,16 @@ def audio_chunks(path: Path, seconds: float = 600.0) -> Iterator[tuple[float, np
             return
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
         pending: list[np.ndarray] = []
-        offset = 0
+        have = offset = 0
         for piece in _resampled(container, resampler, path):
             pending.append(piece)
-            if sum(len(p) for p in pending) >= size:
+            have += len(piece)
+            if have >= size:
                 joined = np.concatenate(pending)
                 yield offset / SAMPLE_RATE, joined[:size]
                 offset += size
-                pending = [joined[size:]]
-        if pending and sum(len(p) for p in pending):
+                pending, have = [joined[size:]], have - size
+        if have:
             yield offset / SAMPLE_RATE, np.concatenate(pending)
 
 

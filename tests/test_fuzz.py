@@ -4,7 +4,7 @@ Small valid files (H.264 mp4 with and without audio, moov first and last, VP9 we
 VP8 mkv) are synthesised, then mutated (bits flipped, bytes and 32-bit sizes overwritten,
 truncated, ranges zeroed, deleted or duplicated, chunks of another file spliced in). Each
 mutant goes where a file goes in the indexer: `decode.probe`, then `decode.frames` with every
-decoder and `decode.audio`. The only acceptable outcomes are success or an `IndexerError`
+decoder, and `decode.audio_chunks` / `decode.audio`. The only acceptable outcomes are success or an `IndexerError`
 (`VideoError`); any other exception, a malformed frame, a crash or a hang is a finding.
 
 The loop runs in a child process (`python -m tests.test_fuzz`) so that a segfault or abort in
@@ -49,6 +49,8 @@ MEMORY_LIMIT = 4 << 30
 allocate wildly. (Not RLIMIT_AS: thread stacks and malloc arenas reserve gigabytes of address
 space they never touch, and FFmpeg then fails to start its threads.)"""
 SHORT_SIDE, DETAIL_SIDE = 64, 128
+CHUNK = 0.3
+"""Seconds of sound per piece when checking `decode.audio_chunks`."""
 
 _VIDEO = ["-f", "lavfi", "-i", "testsrc2=s=160x120:r=15:d=1"]
 _SOUND = ["-f", "lavfi", "-i", "sine=frequency=440:duration=1:sample_rate=16000"]
@@ -218,6 +220,24 @@ def _check_audio(samples: object) -> None:
         raise Malformed("audio has non-finite samples")
 
 
+def _check_audio_chunks(path: Path) -> None:
+    """Sound in CHUNK-second pieces (as the pipeline reads it, with tiny pieces so that the 1 s
+    bases are cut): each piece well formed, each offset where the previous piece ended, and the
+    pieces adding up to the whole track."""
+    from indexer import decode
+
+    expected = 0
+    for offset, samples in decode.audio_chunks(path, CHUNK):
+        _check_audio(samples)
+        if round(offset * decode.SAMPLE_RATE) != expected or samples.size == 0:
+            raise Malformed(f"chunk at {offset} s of {samples.size} samples after {expected} samples")
+        expected += samples.size
+    whole = decode.audio(path)
+    _check_audio(whole)
+    if whole.size != expected:
+        raise Malformed(f"chunks hold {expected} samples, the whole track {whole.size}")
+
+
 def exercise(path: Path) -> Outcome:
     """Probe `path`; when it probes, decode its frames with every decoder and its audio."""
     from indexer import decode
@@ -248,7 +268,7 @@ def exercise(path: Path) -> Outcome:
         detail = DETAIL_SIDE if decoder == "auto" else 0
         capped = step(decoder, lambda d=decoder, s=detail: _check_frames(decode.frames(info, SHORT_SIDE, d, s)))
         outcome.runaway |= bool(capped)
-    step("audio", lambda: _check_audio(decode.audio(path)))
+    step("audio", lambda: _check_audio_chunks(path))
     return outcome
 
 

@@ -186,6 +186,9 @@ class _Run:
             spans, vectors, language = indexer.listen(known.path, adding)
         except IndexerError as exc:
             return self._fail(known.path, getattr(exc, "reason", str(exc)))
+        except Exception as exc:  # a model bug on one file must not end the batch
+            log.debug("unexpected failure on %s", known.path, exc_info=True)
+            return self._fail(known.path, f"unexpected {type(exc).__name__}: {describe(exc)}")
         with self.clock.stage("store"):
             store.extend(known, spans, vectors, adding, language)
         self.indexed.append(known.path)
