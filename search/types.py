@@ -136,3 +136,9 @@ class Filters:
         if self.min_duration is not None and video.duration < self.min_duration:
             return False
         return self.max_duration is None or video.duration <= self.max_duration
+
+
+def clock(seconds: float) -> str:
+    """`seconds` as mm:ss, or h:mm:ss from an hour on: how moments are shown to people."""
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{rest:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{rest:02d}"

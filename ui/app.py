@@ -30,7 +30,7 @@ import streamlit as st
 from indexer.errors import IndexerError, describe
 from search.engine import IndexStats, VideoSearch
 from search.errors import IndexEmpty, SearchError
-from search.types import Evidence, Filters, Hit, VideoRecord
+from search.types import Evidence, Filters, Hit, VideoRecord, clock
 from vidsearch.settings import Settings
 
 log = logging.getLogger("vidsearch.ui")
@@ -82,12 +82,6 @@ class Playing(NamedTuple):
 
 
 # --- Formatting ---------------------------------------------------------------------------------
-
-
-def clock(seconds: float) -> str:
-    """mm:ss, or h:mm:ss from an hour on."""
-    minutes, rest = divmod(int(seconds), 60)
-    return f"{minutes:02d}:{rest:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{rest:02d}"
 
 
 def span(start: float, end: float) -> str:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from indexer.errors import IndexerError
 from search.errors import SearchError
-from search.types import Evidence, Filters, Hit
+from search.types import Evidence, Filters, Hit, clock
 from vidsearch.settings import MODALITIES, Settings
 
 if TYPE_CHECKING:
@@ -168,11 +168,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise UsageError(f"unknown modality {', '.join(sorted(unknown))}; choose from {', '.join(MODALITIES)}")
         given["modalities"] = chosen
     return Settings(**given)
-
-
-def clock(seconds: float) -> str:
-    minutes, rest = divmod(int(seconds), 60)
-    return f"{minutes:02d}:{rest:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{rest:02d}"
 
 
 def _emit(data: dict[str, Any]) -> None:
