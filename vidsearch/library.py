@@ -111,6 +111,14 @@ def _logging_to(path: Path) -> Iterator[None]:
         handler.close()
 
 
+def _reason(path: Path, exc: Exception) -> str:
+    """The one-line reason a file failed: the indexer's own, or the type and first line of a bug."""
+    if isinstance(exc, IndexerError):
+        return getattr(exc, "reason", str(exc))
+    log.debug("unexpected failure on %s", path, exc_info=exc)
+    return f"unexpected {type(exc).__name__}: {describe(exc)}"
+
+
 def known_paths(index: Path) -> list[Path]:
     """The videos an index holds (none when it does not exist yet), for `index --update`."""
     if not (index / DB_NAME).exists():
@@ -152,11 +160,8 @@ class _Run:
         indexer = self._indexer(store)
         try:
             indexed = indexer.index(path)
-        except IndexerError as exc:
-            return self._fail(path, getattr(exc, "reason", str(exc)))
         except Exception as exc:  # a decoder or model bug on one file must not end the batch
-            log.debug("unexpected failure on %s", path, exc_info=True)
-            return self._fail(path, f"unexpected {type(exc).__name__}: {describe(exc)}")
+            return self._fail(path, _reason(path, exc))
         with self.clock.stage("store"):
             store.put(indexed)
             if len(self.indexed) % SAVE_EVERY == SAVE_EVERY - 1:
@@ -184,11 +189,8 @@ class _Run:
         indexer = self._indexer(store)
         try:
             spans, vectors, language = indexer.listen(known.path, adding)
-        except IndexerError as exc:
-            return self._fail(known.path, getattr(exc, "reason", str(exc)))
-        except Exception as exc:  # a model bug on one file must not end the batch
-            log.debug("unexpected failure on %s", known.path, exc_info=True)
-            return self._fail(known.path, f"unexpected {type(exc).__name__}: {describe(exc)}")
+        except Exception as exc:  # a decoder or model bug on one file must not end the batch
+            return self._fail(known.path, _reason(known.path, exc))
         with self.clock.stage("store"):
             store.extend(known, spans, vectors, adding, language)
         self.indexed.append(known.path)
