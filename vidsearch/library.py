@@ -5,6 +5,7 @@ A bad file never stops the batch: its error is recorded and the next file goes o
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -12,23 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer import files
-from indexer.errors import IndexerError, describe
-from indexer.pipeline import Models, StageClock, VideoIndexer
+from indexer.pipeline import Models, StageClock
 from search.store import DB_NAME, Store
-from search.types import ModelRecord, VideoRecord
+from search.types import ModelRecord
 from vidsearch import models as registry
 from vidsearch.settings import Settings
+from vidsearch.workers import BACKENDS, Failure, Heard, Job, Outcome, Setup, Workers
 
 log = logging.getLogger(__name__)
 
 SAVE_EVERY = 20
 """Videos indexed between saves of the vector files (a crash loses at most this many)."""
-
-
-@dataclass(frozen=True)
-class Failure:
-    path: Path
-    error: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +63,8 @@ def index_paths(
     models: Models | None = None,
     on_file: Callable[[FileEvent], None] | None = None,
     strict: frozenset[str] = frozenset(),
+    backend: str = "local",
+    address: str | None = None,
 ) -> IndexReport:
     """Index every video under `paths` into the index directory `index`.
 
@@ -75,17 +72,21 @@ def index_paths(
     settings when the first file needs it. A model that cannot be had turns its modality off
     with a warning, or stops the run with ModelUnavailable when it is in `strict` (the user named it).
     Unchanged files that lack a modality this run can index get it added. `on_file` hears when
-    each file starts and how it ended; the same goes to `index/vidsearch.log`.
+    each file starts and how it ended; the same goes to `index/vidsearch.log`. `backend` names
+    who does the work (`workers.BACKENDS`: "local", or "ray" with the cluster at `address`);
+    this process alone writes the store either way.
     """
-    report = _Run(settings, models, on_file or (lambda _event: None), strict)
+    run = _Run(settings, models, on_file or (lambda _event: None), strict)
     with Store.open(index, create=True) as store, _logging_to(store.directory / LOG_NAME):
         log.info("indexing into %s with modalities %s", store.directory, ",".join(settings.modalities))
         for repair in store.recovered:
             log.info("recovered from an interrupted run: %s", repair)
-        for path in files.discover(paths):
-            report.one(store, path)
+        try:
+            run.all(store, files.discover(paths), backend, address)
+        finally:
+            run.close()
         store.save()
-        done = report.result()
+        done = run.result()
         log.info("%d indexed, %d unchanged, %d failed", len(done.indexed), len(done.skipped), len(done.failed))
     return done
 
@@ -111,14 +112,6 @@ def _logging_to(path: Path) -> Iterator[None]:
         handler.close()
 
 
-def _reason(path: Path, exc: Exception) -> str:
-    """The one-line reason a file failed: the indexer's own, or the type and first line of a bug."""
-    if isinstance(exc, IndexerError):
-        return getattr(exc, "reason", str(exc))
-    log.debug("unexpected failure on %s", path, exc_info=exc)
-    return f"unexpected {type(exc).__name__}: {describe(exc)}"
-
-
 def known_paths(index: Path) -> list[Path]:
     """The videos an index holds (none when it does not exist yet), for `index --update`."""
     if not (index / DB_NAME).exists():
@@ -128,6 +121,9 @@ def known_paths(index: Path) -> list[Path]:
 
 
 class _Run:
+    """One indexing run: plans a job per file that needs work, hands the jobs to the workers and
+    writes each outcome to the store as it comes back."""
+
     def __init__(
         self, settings: Settings, models: Models | None, tell: Callable[[FileEvent], None], strict: frozenset[str]
     ):
@@ -136,76 +132,97 @@ class _Run:
         self.given = models
         self.strict = strict
         self.clock = StageClock()
-        self.indexer: VideoIndexer | None = None
+        self.resolved: Models | None = None
+        self.workers: Workers | None = None
         self.indexed: list[Path] = []
         self.skipped: list[Path] = []
         self.failed: list[Failure] = []
         self.missing: list[ModelRecord] = []
         self.video_seconds = 0.0
 
-    def one(self, store: Store, path: Path) -> None:
-        self.tell(FileEvent(path, "started"))
-        try:
-            stamp = files.fingerprint(path)
-        except OSError as exc:
-            return self._fail(path, exc.strerror or str(exc))
-        known = store.current(path, stamp.size, stamp.mtime)
-        adding = self._adds(store, known.modalities) if known is not None else ()
-        if known is not None and not adding:
-            self.skipped.append(path)
-            log.info("%s: unchanged", path)
-            return self.tell(FileEvent(path, "skipped"))
-        if known is not None and set(adding) <= SOUND_ONLY:
-            return self._listen(store, known, adding)
-        indexer = self._indexer(store)
-        try:
-            indexed = indexer.index(path)
-        except Exception as exc:  # a decoder or model bug on one file must not end the batch
-            return self._fail(path, _reason(path, exc))
+    def all(self, store: Store, paths: Iterable[Path], backend: str, address: str | None) -> None:
+        """Plan, work and write every file; the workers start when the first job needs them."""
+        jobs = self._plan(store, paths)
+        first = next(jobs, None)
+        if first is None:
+            return
+        self.workers = BACKENDS[backend](
+            Setup(self.settings, self._models(store), self.given, self.strict, self.clock, address)
+        )
+        for job, outcome in self.workers.run(itertools.chain([first], jobs)):
+            self._write(store, job, outcome)
+
+    def close(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
+
+    def _plan(self, store: Store, paths: Iterable[Path]) -> Iterator[Job]:
+        """A job for every file that is new, changed, or lacks a modality this run can add."""
+        for path in paths:
+            self.tell(FileEvent(path, "started"))
+            try:
+                stamp = files.fingerprint(path)
+            except OSError as exc:
+                self._fail(path, exc.strerror or str(exc))
+                continue
+            known = store.current(path, stamp.size, stamp.mtime)
+            adding = self._adds(store, known.modalities) if known is not None else ()
+            if known is not None and not adding:
+                self.skipped.append(path)
+                log.info("%s: unchanged", path)
+                self.tell(FileEvent(path, "skipped"))
+            elif known is not None and set(adding) <= SOUND_ONLY:
+                yield Job(path, adding)
+            else:
+                yield Job(path)
+
+    def _write(self, store: Store, job: Job, outcome: Outcome) -> None:
+        if isinstance(outcome, Failure):
+            return self._fail(outcome.path, outcome.error)
+        if isinstance(outcome, Heard):
+            return self._extend(store, job, outcome)
         with self.clock.stage("store"):
-            store.put(indexed)
+            store.put(outcome)
             if len(self.indexed) % SAVE_EVERY == SAVE_EVERY - 1:
                 store.save()
-        self.indexed.append(path)
-        self.video_seconds += indexed.info.duration
+        self.indexed.append(job.path)
+        self.video_seconds += outcome.info.duration
         log.info(
             "%s: indexed %.1f s, %d segments, %d spans",
-            path,
-            indexed.info.duration,
-            len(indexed.segments),
-            len(indexed.spans),
+            job.path,
+            outcome.info.duration,
+            len(outcome.segments),
+            len(outcome.spans),
         )
-        self.tell(FileEvent(path, "indexed", indexed.info.duration))
+        self.tell(FileEvent(job.path, "indexed", outcome.info.duration))
+
+    def _extend(self, store: Store, job: Job, heard: Heard) -> None:
+        """Add the speech and/or sound events heard to an indexed video."""
+        known = store.video(job.path)
+        if known is None:
+            return self._fail(job.path, "left the index while it was being listened to")
+        with self.clock.stage("store"):
+            store.extend(known, heard.spans, heard.vectors, job.adding, heard.language)
+        self.indexed.append(job.path)
+        self.video_seconds += known.duration
+        log.info("%s: added %s", job.path, ",".join(job.adding))
+        self.tell(FileEvent(job.path, "updated", known.duration))
 
     def _adds(self, store: Store, has: tuple[str, ...]) -> tuple[str, ...]:
         """The modalities this run can add to an unchanged file indexed without them (say, their
         weights were missing then); resolves the models only when some are lacking."""
         if set(self.settings.modalities) <= set(has):
             return ()
-        return tuple(m for m in self._indexer(store).models.modalities if m not in has)
+        return tuple(m for m in self._models(store).modalities if m not in has)
 
-    def _listen(self, store: Store, known: VideoRecord, adding: tuple[str, ...]) -> None:
-        """Add speech and/or sound events to an indexed video from its audio alone."""
-        indexer = self._indexer(store)
-        try:
-            spans, vectors, language = indexer.listen(known.path, adding)
-        except Exception as exc:  # a decoder or model bug on one file must not end the batch
-            return self._fail(known.path, _reason(known.path, exc))
-        with self.clock.stage("store"):
-            store.extend(known, spans, vectors, adding, language)
-        self.indexed.append(known.path)
-        self.video_seconds += known.duration
-        log.info("%s: added %s", known.path, ",".join(adding))
-        self.tell(FileEvent(known.path, "updated", known.duration))
-
-    def _indexer(self, store: Store) -> VideoIndexer:
-        if self.indexer is None:
+    def _models(self, store: Store) -> Models:
+        if self.resolved is None:
             resolved = registry.resolve(self.settings, self.given, self.strict)
             for record in resolved.records:
                 store.record_model(record)
             self.missing += resolved.missing
-            self.indexer = VideoIndexer(self.settings, resolved.models, self.clock)
-        return self.indexer
+            self.resolved = resolved.models
+        return self.resolved
 
     def _fail(self, path: Path, error: str) -> None:
         log.warning("%s: %s", path, error)
