@@ -171,7 +171,8 @@ def _decord_batches(reader, info: VideoInfo, batch: int = 32) -> Iterator[Frame]
             log.warning("%s: decoding stopped after %d frames: %s", info.path, first, describe(exc, 200))
             return
         for index, image, time in zip(indices, images, times):
-            yield Frame(index, max(0.0, round(float(time), 6)), _upright(image, rotation))
+            # a copy: a view would keep the whole batch alive as long as any one frame is kept
+            yield Frame(index, max(0.0, round(float(time), 6)), _upright(image.copy(), rotation))
 
 
 def auto_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:

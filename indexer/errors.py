@@ -40,3 +40,10 @@ class TimeLimitExceeded(VideoError):
     def __init__(self, path: Path, limit: float) -> None:
         super().__init__(path, f"took longer than its {limit:.0f} s limit (VIDSEARCH_TIME_LIMIT*)")
         self.limit = limit
+
+
+class Cancelled(VideoError):
+    """Work on one stage of a file stopped because another stage of it failed."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "cancelled: another stage of this file failed")

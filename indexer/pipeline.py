@@ -1,12 +1,18 @@
 """One file through the indexer: probe, decode the pictures once (segment, pick and embed
 keyframes, read text on screen), decode the sound once (transcribe, detect sound events), and
-embed every piece of text found."""
+embed every piece of text found.
+
+The file is a small pipeline: the sound is worked on in a thread beside the pictures, and
+frames are decoded in a thread a few frames ahead of the models that use them.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,7 +22,9 @@ import numpy as np
 
 from indexer import decode, files, keyframes
 from indexer.encoders import Encoder, SoundDetector, TextReader, Transcriber
-from indexer.errors import TimeLimitExceeded, VideoError
+from indexer.errors import Cancelled, TimeLimitExceeded, VideoError
+from indexer.flow import Ahead
+from indexer.heap import HeapTrimmer
 from indexer.screentext import ScreenText
 from indexer.shots import Segmenter, ShotDetector, ShotParams
 from indexer.types import Frame, IndexedVideo, Keyframe, Segment, TextSpan, VideoInfo
@@ -78,6 +86,7 @@ class Deadline:
     path: Path
     limit: float
     at: float
+    stopped: threading.Event = field(default_factory=threading.Event, compare=False)
 
     @classmethod
     def start(cls, path: Path, duration: float, settings: Settings) -> Deadline:
@@ -85,12 +94,22 @@ class Deadline:
         return cls(path, limit, time.monotonic() + limit)
 
     def check(self) -> None:
+        if self.stopped.is_set():
+            raise Cancelled(self.path)
         if time.monotonic() > self.at:
             raise TimeLimitExceeded(self.path, self.limit)
+
+    def stop(self) -> None:
+        """Make the next check raise Cancelled: another stage of the file has failed."""
+        self.stopped.set()
 
 
 AUDIO_CHUNK = 600.0
 """Seconds of sound decoded and recognised at a time: memory stays flat however long the video."""
+FRAMES_AHEAD = 16
+"""Frames decoded ahead of the models (at 720p with a 224 px copy, about 25 MB)."""
+TRUNCATED = 1.0
+"""Seconds short of its declared duration at which a stream's frames are trusted instead."""
 
 
 class VideoIndexer:
@@ -115,9 +134,15 @@ class VideoIndexer:
         with self.clock.stage("decode"):
             info = decode.probe(path)
         deadline = Deadline.start(path, info.duration, self.settings)
-        segments, found, on_screen = self._pictures(info, deadline)
+        with ThreadPoolExecutor(1, thread_name_prefix="sound") as beside:
+            sound = beside.submit(self._sound, info, self.models.modalities, deadline)
+            try:
+                segments, found, on_screen = self._pictures(info, deadline)
+            except BaseException:
+                deadline.stop()
+                raise
+            heard, language = sound.result()
         info = replace(info, duration=segments[-1].end)
-        heard, language = self._sound(info, self.models.modalities, deadline)
         spans = tuple(sorted(on_screen + heard, key=lambda s: (s.start, s.modality)))
         with self.clock.stage("hash"):
             stamp, digest = files.fingerprint(path), files.content_hash(path)
@@ -151,18 +176,20 @@ class VideoIndexer:
         reader = ScreenText(self.models.ocr, self.settings.ocr_fps) if self.models.ocr else None
         segments: list[Segment] = []
         last: Frame | None = None
+        trim = HeapTrimmer()
         detail = self.settings.ocr_size if reader else 0
-        for frame in self.clock.timed(
-            "decode", decode.frames(info, self.settings.frame_size, self.settings.decoder, detail)
-        ):
-            with self.clock.stage("segment"):
-                closed = [c for cut in detector.push(frame) for c in segmenter.cut(cut)] + segmenter.add(frame)
-            batcher.add(closed, segments)
-            if reader:
-                with self.clock.stage("ocr"):
-                    reader.push(frame)
-            last = frame
-            deadline.check()
+        decoded = decode.frames(info, self.settings.frame_size, self.settings.decoder, detail)
+        with Ahead(self.clock.timed("decode", decoded), FRAMES_AHEAD, "decode") as frames:
+            for frame in frames:
+                with self.clock.stage("segment"):
+                    closed = [c for cut in detector.push(frame) for c in segmenter.cut(cut)] + segmenter.add(frame)
+                batcher.add(closed, segments)
+                if reader:
+                    with self.clock.stage("ocr"):
+                        reader.push(frame)
+                last = frame
+                deadline.check()
+                trim()
         if last is None:
             raise VideoError(info.path, "no decodable video frames")
         end = _end_time(info, last)
@@ -244,6 +271,11 @@ def _shifted(span: TextSpan, offset: float) -> TextSpan:
 
 
 def _end_time(info: VideoInfo, last: Frame) -> float:
-    """Where the last segment ends: the stream's duration, unless the frames outlast it."""
+    """Where the last segment ends: the stream's declared duration, unless the frames outlast it
+    or end more than TRUNCATED seconds before it (a cut-short file whose header still promises
+    the whole length: searches must not offer moments that cannot be played)."""
     frame_end = last.time + 1.0 / max(info.fps, 1e-3)
-    return info.duration if info.duration >= frame_end - 1e-6 else frame_end
+    if frame_end < info.duration - TRUNCATED:
+        log.info("%s: frames end at %.1f s, %.1f s before its declared end", info.path, frame_end, info.duration)
+        return frame_end
+    return max(info.duration, frame_end)

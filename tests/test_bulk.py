@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from indexer.pipeline import Models
+from search.store import Store
 from tests.conftest import ColourImages
+from tests.media import pattern_video
 from vidsearch.cli import main
 from vidsearch.library import LOG_NAME, FileEvent, index_paths
 from vidsearch.settings import Settings
@@ -81,3 +83,16 @@ def test_long_sound_is_heard_in_chunks_with_times_in_the_video(
         (6.0, 7.0, 6.0),
         (11.0, 12.0, 11.0),
     ]
+
+
+def test_a_truncated_file_is_indexed_as_long_as_what_can_be_played(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.mp4"
+    pattern_video(whole, 8.0, extra=["-movflags", "+faststart"])  # the header declares all 8 s
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    report = index_paths([cut], tmp_path / "index", VISUAL, models=Models(images=ColourImages()))
+    assert report.indexed == (cut,) and 2.0 < report.video_seconds < 6.0
+    with Store.open(tmp_path / "index") as store:
+        (video,) = store.videos()
+        assert video.duration == pytest.approx(report.video_seconds)
+        assert store.segments(video)[-1].end == pytest.approx(video.duration)

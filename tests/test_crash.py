@@ -35,7 +35,7 @@ from search.types import ModelRecord
 from search.vectors import VectorIndex
 from tests.conftest import TINY_CLIP
 from tests.media import Shot, shots_video
-from vidsearch.cli import main
+from vidsearch.cli import LOCKED, main
 from vidsearch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ def _second_writer_is_refused(
     with pytest.raises(IndexLocked, match=rf"being written by another vidsearch \(pid {pid} since \d\d:\d\d:\d\d\)"):
         Store.open(index, create=True)
     capsys.readouterr()
-    assert main(index_args(videos, index, checkpoint)) == 1
+    assert main(index_args(videos, index, checkpoint)) == LOCKED  # EX_TEMPFAIL: a script can retry later
     assert f"(pid {pid} since" in capsys.readouterr().err
     return True
 

@@ -51,7 +51,7 @@ def _speech(settings: Settings) -> Built:
 
 
 def _ocr(settings: Settings) -> Built:
-    reader = RapidOcr(settings.ocr_confidence)
+    reader = RapidOcr(settings.ocr_confidence, settings.ocr_detect_side)
     reader.load()
     return reader, ModelRecord("ocr", reader.name, 0, True)
 

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     audio_threshold: float = Field(0.3, gt=0, le=1, description="lowest class score that counts as a sound event")
     ocr_fps: float = Field(1.0, gt=0, description="rate at which frames are checked for new on-screen text")
     ocr_size: int = Field(720, ge=64, description="short side in pixels of frames read by OCR (never upscaled)")
+    ocr_detect_side: int = Field(480, ge=32, description="short side frames are scaled up to to find text")
     ocr_confidence: float = Field(0.6, ge=0, le=1, description="lowest OCR line confidence kept")
 
     time_limit: float = Field(300.0, gt=0, description="seconds one file may take to index, plus the next")

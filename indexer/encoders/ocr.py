@@ -23,10 +23,17 @@ RUN_TOGETHER = re.compile(r"^[A-Za-z0-9]{7,}$")
 
 
 class RapidOcr:
-    """PP-OCR through onnxruntime, loaded lazily and once."""
+    """PP-OCR through onnxruntime, loaded lazily and once.
 
-    def __init__(self, min_confidence: float = 0.6) -> None:
+    `detect_side` is the short side in pixels below which frames are scaled up for detecting
+    text (small text gets big enough to find); words are then recognised on crops of the frame
+    as given. Detection dominates the cost, which grows with the square of the side.
+    `threads` caps onnxruntime's threads (0: one per core)."""
+
+    def __init__(self, min_confidence: float = 0.6, detect_side: int = 480, threads: int = 0) -> None:
         self.min_confidence = min_confidence
+        self.detect_side = detect_side
+        self.threads = threads
         self._engine: Any = None
 
     @property
@@ -43,14 +50,21 @@ class RapidOcr:
             except ImportError as exc:
                 raise ModelUnavailable(MODALITY, "rapidocr", "install rapidocr-onnxruntime") from exc
             try:
-                self._engine = RapidOCR()
+                self._engine = RapidOCR(**self._options())
             except (OSError, RuntimeError) as exc:
                 raise ModelUnavailable(MODALITY, "rapidocr", describe(exc)) from exc
         return self._engine
 
+    def _options(self) -> dict[str, Any]:
+        threads = {"intra_op_num_threads": self.threads} if self.threads > 0 else {}
+        return {"det_limit_side_len": self.detect_side, "det_limit_type": "min", **threads}
+
     def read(self, image: np.ndarray) -> list[TextLine]:
-        """Lines of text in `image` (HxWx3 uint8 RGB), top to bottom, confident ones only."""
-        found, _ = self.load()(np.ascontiguousarray(image[:, :, ::-1]))
+        """Lines of text in `image` (HxWx3 uint8 RGB), top to bottom, confident ones only.
+
+        Upright text only: the 180-degree orientation classifier is skipped (video text is
+        upright; the classifier costs a tenth of the time)."""
+        found, _ = self.load()(np.ascontiguousarray(image[:, :, ::-1]), use_cls=False)
         boxes = [_box(points, text, float(score)) for points, text, score in found or []]
         lines = [line for line in _lines(boxes) if line.confidence >= self.min_confidence and line.text]
         return _blocks(lines)
