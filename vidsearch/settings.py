@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     clip_pretrained: str = Field("laion2b_s34b_b79k", description="open_clip pretrained tag (hub weights)")
     clip_checkpoint: Path | None = Field(None, description="local CLIP weights file; overrides the pretrained tag")
     device: str = Field("auto", description="'auto' (CUDA when present, else CPU), 'cpu', 'cuda', 'cuda:1'...")
+    threads: int = Field(0, ge=0, description="CPU threads per model (0: one per core this process may use)")
     offline: bool = Field(False, description="never try to download weights, use only local files and caches")
 
     decoder: Literal["auto", "decord", "pyav"] = "auto"
