@@ -14,7 +14,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --python $(BIN)/python -e '.[test,models]'
+	$(BIN)/uv pip install --python $(BIN)/python -e '.[test,models,ray]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -49,6 +49,7 @@ test: lint browser
 YAMNET := $(wildcard ../shared/models/yamnet/yamnet.tflite)
 bench: install
 	$(BIN)/python benchmarks/bench_index.py $(if $(YAMNET),--audio-model $(YAMNET))
+	$(BIN)/python benchmarks/bench_vectors.py
 	@if [ -f $(INDEX)/index.db ]; then $(BIN)/python benchmarks/bench_api.py --index $(INDEX); \
 	else echo "bench_api: run make demo first (it builds $(INDEX))"; fi
 

@@ -7,8 +7,10 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from indexer import decode
 from indexer.pipeline import Models
 from search.store import Store
 from tests.conftest import ColourImages
@@ -77,12 +79,17 @@ def test_long_sound_is_heard_in_chunks_with_times_in_the_video(
     speech = ScriptedSpeech([(1.0, 2.0, "a beep")])
     models = Models(speech=speech, sentences=HashedWords())
     indexed = VideoIndexer(Settings(modalities=("speech",)), models).index(coloured)
-    assert speech.calls == 3
+    offsets = [offset for offset, _ in decode.audio_chunks(coloured, 5.0)]
+    assert speech.calls == len(offsets) == 3 and offsets[0] == 0 and 4.3 < offsets[1] <= 5.0
     assert [(s.start, s.end, s.words[0].start) for s in indexed.spans] == [
-        (1.0, 2.0, 1.0),
-        (6.0, 7.0, 6.0),
-        (11.0, 12.0, 11.0),
+        pytest.approx((1.0 + o, 2.0 + o, 1.0 + o)) for o in offsets
     ]
+
+
+def test_sound_is_cut_into_chunks_where_it_is_quietest(tmp_path: Path) -> None:
+    tone = np.sin(np.arange(decode.SAMPLE_RATE * 12) * 0.2).astype(np.float32)
+    tone[int(11.2 * decode.SAMPLE_RATE) : int(11.5 * decode.SAMPLE_RATE)] = 0.0  # a pause near the end
+    assert decode._quiet_cut(tone) / decode.SAMPLE_RATE == pytest.approx(11.3, abs=0.11)
 
 
 def test_a_truncated_file_is_indexed_as_long_as_what_can_be_played(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from indexer.errors import IndexerError
-from search.errors import SearchError
+from search.errors import IndexLocked, SearchError
 from search.types import Evidence, Filters, Hit, clock
 from vidsearch.settings import MODALITIES, Settings
 
@@ -58,6 +58,13 @@ def _index_args(index: argparse.ArgumentParser) -> None:
     index.add_argument("--modalities", help=f"comma-separated subset of {','.join(MODALITIES)}, or 'none'")
     index.add_argument("--max-segment", type=float, help="longest segment in seconds (default 10)")
     index.add_argument("--decoder", choices=["auto", "decord", "pyav"])
+    index.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="fan the files out to a Ray cluster (auto, HOST:6379, ray://HOST:10001); no ADDRESS: a local instance",
+    )
     _model_options(index)
 
 
@@ -179,6 +186,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from vidsearch.library import LOG_NAME, index_paths, known_paths
     from vidsearch.progress import Progress
 
+    if args.ray not in (None, "", "auto") and "://" not in args.ray and Path(args.ray).exists():
+        # `index --ray FOLDER`: argparse took the first path for the address
+        args.paths, args.ray = [Path(args.ray), *args.paths], ""
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         raise UsageError(f"no such file or folder: {missing[0]}")
@@ -190,7 +200,15 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if any(getattr(args, option) is not None for option in CLIP_OPTIONS):
         named.add("visual")
     with Progress(len(paths), quiet=args.json) as progress:
-        report = index_paths(paths, args.index, settings, on_file=progress, strict=frozenset(named))
+        report = index_paths(
+            paths,
+            args.index,
+            settings,
+            on_file=progress,
+            strict=frozenset(named),
+            backend="local" if args.ray is None else "ray",
+            address=args.ray or None,
+        )
     summary = {
         "indexed": [str(p) for p in report.indexed],
         "skipped": [str(p) for p in report.skipped],
@@ -433,6 +451,10 @@ COMMANDS = {
 }
 
 
+LOCKED = 75
+"""Exit status when another vidsearch writes the index (EX_TEMPFAIL: try again later)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     terminal = logging.StreamHandler(sys.stderr)
     terminal.setFormatter(logging.Formatter("vidsearch: %(message)s"))
@@ -452,6 +474,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         problem = exc.errors()[0]
         print(f"vidsearch: error: bad setting {'.'.join(map(str, problem['loc']))}: {problem['msg']}", file=sys.stderr)
         return 2
+    except IndexLocked as exc:
+        print(f"vidsearch: error: {exc}", file=sys.stderr)
+        return LOCKED
     except (SearchError, IndexerError) as exc:
         print(f"vidsearch: error: {exc}", file=sys.stderr)
         return 1

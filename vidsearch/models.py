@@ -45,14 +45,14 @@ def _speech(settings: Settings) -> Built:
         compute_type=settings.whisper_compute_type,
         language=settings.language,
         offline=settings.offline,
-        threads=settings.threads,
+        threads=settings.cpu_threads(),
     )
     whisper = Whisper(spec)
     return whisper, ModelRecord("speech", whisper.name, 0, True, config=settings.whisper_model or "")
 
 
 def _ocr(settings: Settings) -> Built:
-    reader = RapidOcr(settings.ocr_confidence, settings.ocr_detect_side, settings.threads)
+    reader = RapidOcr(settings.ocr_confidence, settings.ocr_detect_side, settings.cpu_threads())
     reader.load()
     return reader, ModelRecord("ocr", reader.name, 0, True)
 

