@@ -130,6 +130,10 @@ def _origin(container, stream) -> float:  # type: ignore[no-untyped-def]
 def decord_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:
     """Stream frames with decord (decoder-side resize), in batches. Opens the file eagerly.
 
+    About 20 % faster than PyAV on H.264, but its reader decodes far ahead of what is asked:
+    ~1.3 GB resident within a second of opening a 3-minute 360p file (PyAV: under 100 MB), so it
+    is not the default.
+
     decord trusts a container's frame count and aborts the whole process on an absurd one
     (std::bad_alloc), so a file whose declared count its duration cannot explain is refused first."""
     import decord
@@ -193,7 +197,7 @@ DECODERS: dict[str, FrameSource] = {"auto": auto_frames, "decord": decord_frames
 """Available decoder backends by name; `Settings.decoder` picks one."""
 
 
-def frames(info: VideoInfo, short_side: int, decoder: str = "auto", detail_side: int = 0) -> Iterator[Frame]:
+def frames(info: VideoInfo, short_side: int, decoder: str = "pyav", detail_side: int = 0) -> Iterator[Frame]:
     """Frames of a probed video at working size, in presentation order, one at a time.
 
     With `detail_side` larger than `short_side`, frames are decoded at that size (never upscaled)

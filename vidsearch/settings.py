@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     threads: int = Field(0, ge=0, description="CPU threads per model (0: OMP_NUM_THREADS, else one per core)")
     offline: bool = Field(False, description="never try to download weights, use only local files and caches")
 
-    decoder: Literal["auto", "decord", "pyav"] = "auto"
+    decoder: Literal["auto", "decord", "pyav"] = Field(
+        "pyav", description="pyav (FFmpeg, streaming); decord decodes ~20 % faster but holds ~1.3 GB ahead"
+    )
     frame_size: int = Field(224, ge=32, description="short side in pixels that frames are decoded to")
     max_segment: float = Field(10.0, gt=0, description="longest segment, seconds")
     min_shot: float = Field(0.5, ge=0, description="shortest shot, seconds")
