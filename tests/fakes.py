@@ -8,7 +8,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from indexer.pipeline import Models
 from indexer.types import TextLine, TextSpan, Word
+from tests.conftest import ColourImages
 
 
 class ScriptedSpeech:
@@ -75,3 +77,20 @@ class HashedWords:
                 word = self.SYNONYMS.get(word.rstrip("s"), word.rstrip("s"))
                 rows[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
         return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-6)
+
+
+def fake_models(
+    sentences: Sequence[tuple[float, float, str]],
+    sounds: Sequence[tuple[float, float, str, float]],
+    **given: object,
+) -> Models:
+    """Every modality served by a fake: colour images, `sentences` spoken and `sounds` heard in
+    each file, colour captions on screen, hashed words; `given` replaces any of them by field."""
+    defaults = {
+        "images": ColourImages(),
+        "speech": ScriptedSpeech(sentences),
+        "ocr": ColourCaptions(),
+        "sounds": ScriptedSounds(sounds),
+        "sentences": HashedWords(),
+    }
+    return Models(**{**defaults, **given})  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ import pytest
 from indexer.pipeline import Models
 from search import VideoSearch
 from tests.conftest import ROOT, ColourImages, ColourTexts
-from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, ScriptedSpeech
+from tests.fakes import HashedWords, fake_models
 from tests.media import Shot, shots_video
 from vidsearch.cli import main
 from vidsearch.library import index_paths
@@ -64,14 +64,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _models(**given: object) -> Models:
-    defaults = {
-        "images": ColourImages(),
-        "speech": ScriptedSpeech(SENTENCES),
-        "ocr": ColourCaptions(),
-        "sounds": ScriptedSounds(SOUNDS),
-        "sentences": HashedWords(),
-    }
-    return Models(**{**defaults, **given})  # type: ignore[arg-type]
+    return fake_models(SENTENCES, SOUNDS, **given)
 
 
 def _contents(index: Path) -> dict[str, object]:

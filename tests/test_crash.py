@@ -397,33 +397,47 @@ def test_a_crash_at_any_step_leaves_an_index_the_next_writer_makes_whole(
 # --- full and read-only disks ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HalfIndexed:
+    """An index of the first three videos: the arguments to index all six, its hits, and its
+    vector file's bytes, to show that a failed write left it exactly as it was."""
+
+    index: Path
+    args: list[str]
+    hits: Any
+    faiss_bytes: bytes
+    checkpoint: Path
+
+    def unharmed(self) -> None:
+        """The index as it was before the failed write: same file, same answers, nothing half done."""
+        assert (self.index / "visual.faiss").read_bytes() == self.faiss_bytes
+        assert not list(self.index.glob("*.tmp"))
+        assert ranked(self.index, self.checkpoint) == self.hits
+        assert len(snapshot(self.index)["videos"]) == 3
+
+    def completes(self) -> bool:
+        """Indexing all six again, with the disk working, finishes into a consistent index."""
+        return main(self.args) == 0 and len(snapshot(self.index)["videos"]) == 6 and check(self.index).ok
+
+
 @pytest.fixture
-def half_indexed(library: Path, tiny_checkpoint: Path, tmp_path: Path) -> tuple[Path, list[str], Any]:
-    """An index of the first three videos, with the arguments to index all six and its hits."""
+def half_indexed(library: Path, tiny_checkpoint: Path, tmp_path: Path) -> HalfIndexed:
     videos = sorted(library.iterdir())
     index = tmp_path / "index"
     assert main(index_args(videos[:3], index, tiny_checkpoint)) == 0
-    return index, index_args(videos, index, tiny_checkpoint), ranked(index, tiny_checkpoint)
-
-
-def _unharmed(index: Path, checkpoint: Path, hits: Any, faiss_bytes: bytes) -> None:
-    """The index as it was before the failed write: same file, same answers, nothing half done."""
-    assert (index / "visual.faiss").read_bytes() == faiss_bytes
-    assert not list(index.glob("*.tmp"))
-    assert ranked(index, checkpoint) == hits
-    assert len(snapshot(index)["videos"]) == 3
+    args = index_args(videos, index, tiny_checkpoint)
+    hits = ranked(index, tiny_checkpoint)
+    return HalfIndexed(index, args, hits, (index / "visual.faiss").read_bytes(), tiny_checkpoint)
 
 
 def test_a_full_disk_while_saving_vectors_leaves_the_old_index(
-    half_indexed: tuple[Path, list[str], Any],
-    tiny_checkpoint: Path,
+    half_indexed: HalfIndexed,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     import faiss
 
-    index, args, hits = half_indexed
-    before = (index / "visual.faiss").read_bytes()
+    index, args = half_indexed.index, half_indexed.args
     real = faiss.PyCallbackIOWriter
 
     def filling(write: Callable[[bytes], int]) -> Any:
@@ -443,18 +457,16 @@ def test_a_full_disk_while_saving_vectors_leaves_the_old_index(
     err = capsys.readouterr().err
     assert f"cannot write index {index}: visual.faiss: the disk is full (No space left on device)" in err
     monkeypatch.undo()
-    _unharmed(index, tiny_checkpoint, hits, before)
-    assert main(args) == 0 and len(snapshot(index)["videos"]) == 6 and check(index).ok
+    half_indexed.unharmed()
+    assert half_indexed.completes()
 
 
 def test_a_full_disk_in_sqlite_rolls_back_and_leaves_the_old_index(
-    half_indexed: tuple[Path, list[str], Any],
-    tiny_checkpoint: Path,
+    half_indexed: HalfIndexed,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    index, args, hits = half_indexed
-    before = (index / "visual.faiss").read_bytes()
+    index = half_indexed.index
     real = search.db._on_connect
 
     def capped(connection: Any, record: Any) -> None:  # the database may not grow: SQLITE_FULL
@@ -471,18 +483,16 @@ def test_a_full_disk_in_sqlite_rolls_back_and_leaves_the_old_index(
             store.put(fake(Path(f"/nowhere/{n}.mp4"), n, n=40, dim=dim))
     capsys.readouterr()
     monkeypatch.undo()
-    _unharmed(index, tiny_checkpoint, hits, before)
-    assert main(args) == 0 and len(snapshot(index)["videos"]) == 6 and check(index).ok
+    half_indexed.unharmed()
+    assert half_indexed.completes()
 
 
 def test_a_read_only_database_is_refused_clearly(
-    half_indexed: tuple[Path, list[str], Any],
-    tiny_checkpoint: Path,
+    half_indexed: HalfIndexed,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    index, args, hits = half_indexed
-    before = (index / "visual.faiss").read_bytes()
+    args = half_indexed.args
     real = search.db._on_connect
 
     def read_only(connection: Any, record: Any) -> None:  # SQLite refuses every write: SQLITE_READONLY
@@ -494,7 +504,7 @@ def test_a_read_only_database_is_refused_clearly(
     assert main(args) == 1
     assert "cannot write index" in capsys.readouterr().err
     monkeypatch.undo()
-    _unharmed(index, tiny_checkpoint, hits, before)
+    half_indexed.unharmed()
 
 
 def test_a_read_only_file_system_is_refused_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -512,14 +522,14 @@ def test_a_read_only_file_system_is_refused_clearly(tmp_path: Path, monkeypatch:
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores file permissions")
 def test_a_read_only_directory_is_refused_and_still_searchable(
-    half_indexed: tuple[Path, list[str], Any], tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+    half_indexed: HalfIndexed, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    index, args, hits = half_indexed
+    index = half_indexed.index
     index.chmod(0o555)
     try:
         with pytest.raises(IndexWriteError, match="permission denied"):
             Store.open(index, create=True)
-        assert main(args) == 1 and "cannot write index" in capsys.readouterr().err
-        assert ranked(index, tiny_checkpoint) == hits
+        assert main(half_indexed.args) == 1 and "cannot write index" in capsys.readouterr().err
+        assert ranked(index, half_indexed.checkpoint) == half_indexed.hits
     finally:
         index.chmod(0o755)

@@ -20,7 +20,7 @@ from search import Filters, VideoSearch
 from search.errors import SchemaMismatch, SegmentNotFound, VideoFileMissing, VideoNotFound
 from search.store import Store
 from tests.conftest import ColourImages, ColourTexts
-from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, ScriptedSpeech
+from tests.fakes import HashedWords, ScriptedSpeech, fake_models
 from vidsearch.library import index_paths, remove_paths
 from vidsearch.settings import Settings
 
@@ -34,14 +34,7 @@ ALL = Settings(modalities=("visual", "speech", "ocr", "audio"))
 
 
 def _models(**given: object) -> Models:
-    defaults = {
-        "images": ColourImages(),
-        "speech": ScriptedSpeech(SENTENCES),
-        "ocr": ColourCaptions(),
-        "sounds": ScriptedSounds(SOUNDS),
-        "sentences": HashedWords(),
-    }
-    return Models(**{**defaults, **given})  # type: ignore[arg-type]
+    return fake_models(SENTENCES, SOUNDS, **given)
 
 
 @pytest.fixture
