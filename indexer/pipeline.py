@@ -176,6 +176,7 @@ class VideoIndexer:
         batcher = _KeyframeBatcher(self.models.images, self.settings, self.clock)
         reader = ScreenText(self.models.ocr, self.settings.ocr_fps) if self.models.ocr else None
         segments: list[Segment] = []
+        cuts: list[float] = []
         last: Frame | None = None
         trim = HeapTrimmer()
         detail = self.settings.ocr_size if reader else 0
@@ -183,7 +184,9 @@ class VideoIndexer:
         with Ahead(self.clock.timed("decode", decoded), FRAMES_AHEAD, "decode") as frames:
             for frame in frames:
                 with self.clock.stage("segment"):
-                    closed = [c for cut in detector.push(frame) for c in segmenter.cut(cut)] + segmenter.add(frame)
+                    found_cuts = detector.push(frame)
+                    closed = [c for cut in found_cuts for c in segmenter.cut(cut)] + segmenter.add(frame)
+                cuts += found_cuts
                 batcher.add(closed, segments)
                 if reader:
                     with self.clock.stage("ocr"):
@@ -195,10 +198,12 @@ class VideoIndexer:
             raise VideoError(info.path, "no decodable video frames")
         end = _end_time(info, last)
         with self.clock.stage("segment"):
-            closed = [c for cut in detector.flush() for c in segmenter.cut(cut)]
+            last_cuts = detector.flush()
+            closed = [c for cut in last_cuts for c in segmenter.cut(cut)]
             closed += segmenter.finish(end)
+        cuts += last_cuts
         batcher.add(closed, segments)
-        return segments, batcher.flush(), reader.finish(end) if reader else []
+        return segments, batcher.flush(), reader.finish(end, cuts) if reader else []
 
     def _sound(self, info: VideoInfo, modalities: tuple[str, ...], deadline: Deadline) -> tuple[list[TextSpan], str]:
         """Sentences spoken and sound events heard (those of `modalities`), and the spoken language."""

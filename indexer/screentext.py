@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,8 +84,9 @@ class ScreenText:
         stop = line.last + self.interval if end is None else min(end, line.last + self.interval)
         return TextSpan(MODALITY, line.start, stop, line.text, line.confidence)
 
-    def finish(self, end: float) -> list[TextSpan]:
-        """Every span, in order of appearance; lines still visible end at `end` seconds at the latest."""
+    def finish(self, end: float, cuts: Sequence[float] = ()) -> list[TextSpan]:
+        """Every span, in order of appearance; lines still visible end at `end` seconds at the latest.
+        `cuts`: the shot cuts of the video (seconds, in order)."""
         spans = self._done + [self._close(o, end) for o in self._open]
         self._open, self._done = [], []
         return sorted(spans, key=lambda s: (s.start, s.text))
