@@ -1,21 +1,32 @@
 """Text on screen over time: which frames to read, and for how long each line stays visible.
 
 OCR is the slowest stage on a CPU, so frames are sampled (`fps` per second) and read only when
-they differ from the last frame read; a line seen in consecutive reads is one span from when it
-appeared to when it was last seen (plus one sample interval).
+they differ from the last frame read: a little almost anywhere (a caption appears, the camera
+moves) or a lot in one small place (a digit of a counter or a price changes).
+
+A line seen in consecutive reads is one span from when it appeared to when it was last seen (plus
+one sample interval). Two readings are one line only if they differ by OCR noise (`same_line`),
+never by a number or a word. A reading like the line (`near`) seen at a single sample is taken
+for a slip of OCR (a word lost for one read, a misreading as the line appears): it neither breaks
+nor shortens the line's span, and keeps a span of its own. Spans end at shot cuts: a line last
+seen before a cut ends at the cut, a line first seen at the first sample after a cut starts at
+the cut, and a line seen on both sides of a cut (a logo) is two spans that meet at the cut.
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from indexer.encoders import TextReader
+from indexer.encoders.ocr import known_word
+from indexer.shots import ShotParams
 from indexer.types import Frame, TextLine, TextSpan
 
 log = logging.getLogger(__name__)
@@ -25,29 +36,60 @@ CHANGED_LEVEL = 32
 """Grey-level difference (0-255) at which a pixel counts as changed between samples."""
 CHANGED_SHARE = 0.001
 """Share of changed pixels that makes a frame worth reading again (small captions are ~0.2 %)."""
+BLOCK = 8
+"""Side in pixels of the squares (overlapping by half) of the working-size frame searched for a
+small, dense change."""
+DENSE = 12
+"""Changed pixels in one square that make a frame worth reading again: a digit changed in a
+caption 4-6 % of the picture high changes 27-41, one 3 % high 13; H.264 at crf 38 and heavy film
+grain change at most 8 (film grain, measured on the detail-size frame, would trigger every read)."""
 SAME_TEXT = 0.8
-"""difflib ratio above which two readings are the same line (OCR wobbles on a letter or two)."""
+"""difflib ratio below which two readings are never one line."""
+NOISE = 2
+"""Most characters one misreading changes in a row ("rn" read as "m")."""
+MIN_WORD = 4
+"""Letters a word needs before a change in it may be a misreading; then one per this many letters."""
+AT_CUT = 1e-4
+"""Seconds within which a sample counts as at a cut (cut times are frame times)."""
+MIN_SHOT = ShotParams.min_shot
+"""Seconds a cut must follow the one before to count (the segmenter's default shortest shot)."""
+LOOKALIKE = {"0": "o", "1": "l", "5": "s", "8": "b"}
+"""Digits the recogniser reads for letters inside a word ("B0ARDING", "c1osed")."""
 
 
 @dataclass(eq=False)
-class _Open:
+class _Line:
     text: str
-    key: str
-    start: float
-    last: float
+    """The most confident reading."""
     confidence: float
+    latest: str
+    """The latest reading."""
+    first: int
+    last: int
+    """The first and last samples (indices) the line was on screen at; it was at every one between."""
+
+
+@dataclass
+class _Seen:
+    """One line's stretch of samples once its neighbouring misreadings are taken in."""
+
+    text: str
+    confidence: float
+    first: int
+    last: int
 
 
 class ScreenText:
-    """Feed every frame with `push`; `finish(end)` returns the text spans found."""
+    """Feed every frame with `push`; `finish(end, cuts)` returns the text spans found."""
 
     def __init__(self, reader: TextReader, fps: float) -> None:
         self.reader = reader
         self.interval = 1.0 / fps
         self._next = 0.0
         self._last_read: np.ndarray | None = None
-        self._open: list[_Open] = []
-        self._done: list[TextSpan] = []
+        self._samples: list[float] = []
+        self._open: list[_Line] = []
+        self._done: list[_Line] = []
         self.reads = 0
 
     def push(self, frame: Frame) -> None:
@@ -55,52 +97,239 @@ class ScreenText:
         if frame.time + 1e-6 < self._next:
             return
         self._next = frame.time + self.interval
+        self._samples.append(frame.time)
         grey = frame.image.mean(axis=2, dtype=np.float32)
         if self._last_read is not None and not _changed(self._last_read, grey):
             for line in self._open:
-                line.last = frame.time
+                line.last = len(self._samples) - 1
             return
         self._last_read = grey
         self.reads += 1
-        self._update(self.reader.read(frame.detail if frame.detail is not None else frame.image), frame.time)
+        image = frame.detail if frame.detail is not None else frame.image
+        self._update(self.reader.read(image), len(self._samples) - 1)
 
-    def _update(self, lines: list[TextLine], time: float) -> None:
-        still: list[_Open] = []
+    def _update(self, lines: list[TextLine], sample: int) -> None:
+        still: list[_Line] = []
         for line in lines:
-            key = _key(line.text)
-            if len(key) < 2:
+            if len(_key(line.text)) < 2:
                 continue
-            match = next((o for o in self._open if o not in still and _same(o.key, key)), None)
+            match = next((o for o in self._open if o not in still and _continues(o, line.text)), None)
             if match is None:
-                match = _Open(line.text, key, time, time, line.confidence)
+                match = _Line(line.text, line.confidence, line.text, sample, sample)
             elif line.confidence > match.confidence:
-                match.text, match.key, match.confidence = line.text, key, line.confidence
-            match.last = time
+                match.text, match.confidence = line.text, line.confidence
+            match.latest, match.last = line.text, sample
             still.append(match)
-        self._done += [self._close(o) for o in self._open if o not in still]
+        self._done += [o for o in self._open if o not in still]
         self._open = still
 
-    def _close(self, line: _Open, end: float | None = None) -> TextSpan:
-        stop = line.last + self.interval if end is None else min(end, line.last + self.interval)
-        return TextSpan(MODALITY, line.start, stop, line.text, line.confidence)
-
     def finish(self, end: float, cuts: Sequence[float] = ()) -> list[TextSpan]:
-        """Every span, in order of appearance; lines still visible end at `end` seconds at the latest.
-        `cuts`: the shot cuts of the video (seconds, in order)."""
-        spans = self._done + [self._close(o, end) for o in self._open]
-        self._open, self._done = [], []
+        """Every span, in order of appearance; none outlasts `end` seconds or crosses a cut.
+        `cuts`: the shot cuts of the video (seconds: the time of the first frame of each new shot);
+        like the segmenter, a cut less than a shortest shot after the one before is no cut."""
+        shot_cuts = _shot_cuts(cuts, end)
+        shots = [_shot(shot_cuts, time) for time in self._samples]
+        seen = _bridged(self._done + self._open, shots)
+        spans = [span for line in seen for span in self._spans(line, shots, shot_cuts, end)]
+        self._open, self._done, self._samples = [], [], []
         return sorted(spans, key=lambda s: (s.start, s.text))
+
+    def _spans(self, line: _Seen, shots: list[int], cuts: list[float], end: float) -> Iterator[TextSpan]:
+        """`line` cut into one span per shot its samples fall in."""
+        first = line.first
+        for at in range(line.first, line.last + 1):
+            if at < line.last and shots[at + 1] == shots[first]:
+                continue
+            shot = shots[first]
+            start = self._samples[first]
+            if shot > 0 and (first == 0 or shots[first - 1] < shot):
+                start = cuts[shot - 1]  # seen at the first sample of its shot: it came with the shot
+            stop = min(self._samples[at] + self.interval, end, cuts[shot] if shot < len(cuts) else end)
+            yield TextSpan(MODALITY, start, max(start, stop), line.text, line.confidence)
+            first = at + 1
+
+
+def _continues(line: _Line, text: str) -> bool:
+    return same_line(line.text, text) or same_line(line.latest, text)
+
+
+def _bridged(lines: list[_Line], shots: list[int]) -> list[_Seen]:
+    """Each line's stretch of samples, bridged over OCR's one-read slips. A reading like it
+    (`near`) seen at one sample alone, in the same shot, is taken for the line misread:
+    between two stretches of the line (a word lost or gained for one read: "all times are local",
+    "times are local", "all times are local") it joins them; beside a stretch of two samples or
+    more (misread as it appeared or went: "cmesare local" before "times are local") it extends
+    it. A change that stays (seen at two samples or more) is never a slip. The slips keep their
+    own spans: no reading is lost."""
+    once: dict[int, list[str]] = {}
+    for line in lines:
+        if line.first == line.last:
+            once.setdefault(line.first, []).append(line.text)
+
+    def slip(text: str, sample: int, shot: int) -> bool:
+        """Whether `text`'s line was misread at `sample` (of `shot`)."""
+        if not 0 <= sample < len(shots) or shots[sample] != shot:
+            return False
+        return any(near(other, text) and not same_line(other, text) for other in once.get(sample, []))
+
+    joined: list[_Seen] = []
+    recent: list[_Seen] = []  # the stretches a later one may still meet
+    for line in sorted(lines, key=lambda o: o.first):
+        seen = _Seen(line.text, line.confidence, line.first, line.last)
+        recent = [j for j in recent if j.last + 2 >= seen.first]
+        meets = next((j for j in recent if _meet(j, seen, shots, slip)), None)
+        if meets is None:
+            joined.append(seen)
+            recent.append(seen)
+            continue
+        meets.last = max(meets.last, seen.last)
+        if seen.confidence > meets.confidence:
+            meets.text, meets.confidence = seen.text, seen.confidence
+    for seen in joined:
+        if seen.last > seen.first:
+            seen.first -= slip(seen.text, seen.first - 1, shots[seen.first])
+            seen.last += slip(seen.text, seen.last + 1, shots[seen.last])
+    return joined
+
+
+def _meet(before: _Seen, after: _Seen, shots: list[int], slip: Callable[[str, int, int], bool]) -> bool:
+    """Whether stretch `after` (starting no earlier) continues `before`: the same line, touching
+    or one slip apart in one shot."""
+    if after.first > before.last + 2 or not same_line(before.text, after.text):
+        return False
+    gap = before.last + 1
+    return after.first <= gap or (shots[after.first] == shots[before.last] and slip(before.text, gap, shots[gap]))
+
+
+def _shot_cuts(cuts: Sequence[float], end: float) -> list[float]:
+    kept: list[float] = []
+    for cut in sorted(cuts):
+        if cut - (kept[-1] if kept else 0.0) >= MIN_SHOT and cut < end:
+            kept.append(cut)
+    return kept
+
+
+def _shot(cuts: list[float], time: float) -> int:
+    """Which shot `time` falls in (0 before the first cut); a sample at a cut is in the new shot."""
+    return bisect.bisect_right(cuts, time + AT_CUT)
 
 
 def _changed(before: np.ndarray, after: np.ndarray) -> bool:
     if before.shape != after.shape:
         return True
-    return float(np.mean(np.abs(before - after) > CHANGED_LEVEL)) >= CHANGED_SHARE
+    moved = np.abs(before - after) > CHANGED_LEVEL
+    if float(np.mean(moved)) >= CHANGED_SHARE:
+        return True
+    return _densest(moved) >= DENSE
+
+
+def _densest(moved: np.ndarray) -> int:
+    """Most changed pixels in any BLOCK x BLOCK square of `moved`, squares overlapping by half."""
+    half = BLOCK // 2
+    rows, cols = moved.shape[0] // half, moved.shape[1] // half
+    if rows < 2 or cols < 2:
+        return int(moved.sum())
+    cells = moved[: rows * half, : cols * half].reshape(rows, half, cols, half).sum(axis=(1, 3))
+    return int((cells[:-1, :-1] + cells[1:, :-1] + cells[:-1, 1:] + cells[1:, 1:]).max())
 
 
 def _key(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.lower())
+    return "".join(_words(text))
 
 
-def _same(a: str, b: str) -> bool:
-    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= SAME_TEXT
+def _words(text: str) -> list[str]:
+    """Lower-case runs of letters and digits; a lone lookalike digit inside a word of letters is
+    read as the letter it looks like ("c1osed" -> "closed")."""
+    return [_unmistaken(word) for word in re.findall(r"[^\W_]+", text.lower())]
+
+
+def _unmistaken(word: str) -> str:
+    digits = [i for i, c in enumerate(word) if c.isdigit()]
+    if len(digits) != 1 or sum(c.isalpha() for c in word) < 3:
+        return word
+    i = digits[0]
+    if word[i] in LOOKALIKE and 0 < i < len(word) - 1 and word[i - 1].isalpha() and word[i + 1].isalpha():
+        return word[:i] + LOOKALIKE[word[i]] + word[i + 1 :]
+    return word
+
+
+Opcode = tuple[str, int, int, int, int]
+
+
+def near(a: str, b: str) -> bool:
+    """Whether readings `a` and `b` may be one line misread: the same digits, and at least
+    SAME_TEXT alike letter for letter (spaces, case and punctuation aside)."""
+    key_a, key_b = _key(a), _key(b)
+    if _digits(key_a) != _digits(key_b):
+        return False
+    return key_a == key_b or difflib.SequenceMatcher(None, key_a, key_b, autojunk=False).ratio() >= SAME_TEXT
+
+
+def same_line(a: str, b: str) -> bool:
+    """Whether readings `a` and `b` are one line of text, differing at most by OCR noise.
+
+    Noise: case, punctuation, spaces run together or split, a lookalike digit inside a word, and a
+    letter or two dropped, added or misread inside a word of 4+ letters (one per 4 letters) that
+    does not thereby become another English word. Never noise: any difference in the digits (a
+    number, price, score, time, slide number), a word added or removed, a change in a word of 1-3
+    letters, a word changed into another word (STOP/SHOP, OPEN/OPENS). Words that are not English
+    are judged by spelling alone (the edit-distance part of the rule)."""
+    words_a, words_b = _words(a), _words(b)
+    key_a, key_b = "".join(words_a), "".join(words_b)
+    if key_a == key_b:
+        return True
+    if not key_a or not key_b or _digits(key_a) != _digits(key_b):
+        return False
+    matcher = difflib.SequenceMatcher(None, key_a, key_b, autojunk=False)
+    if matcher.ratio() < SAME_TEXT:
+        return False
+    ops: list[Opcode] = list(matcher.get_opcodes())
+    for tag, i1, i2, j1, j2 in ops:
+        if tag != "equal" and (max(i2 - i1, j2 - j1) > NOISE or _digits(key_a[i1:i2] + key_b[j1:j2])):
+            return False
+    flipped = [(tag, j1, j2, i1, i2) for tag, i1, i2, j1, j2 in ops]
+    return _only_misread(words_a, key_b, ops) and _only_misread(words_b, key_a, flipped)
+
+
+def _only_misread(words: list[str], other: str, ops: list[Opcode]) -> bool:
+    """Whether every word of `words` holding a changed character is a misreading of what stands
+    in its place in `other` (`ops` align the joined `words` to `other`)."""
+    at = 0
+    for word in words:
+        start, end = at, at + len(word)
+        at = end
+        changed = any(tag != "equal" and i1 < i2 and i1 < end and start < i2 for tag, i1, i2, _, _ in ops)
+        if changed and not _misread(word, other[_start_in(ops, start) : _end_in(ops, end)]):
+            return False
+    return True
+
+
+def _misread(word: str, read: str) -> bool:
+    if not read or (known_word(word) and known_word(read)):
+        return False
+    return min(len(word), len(read)) >= MIN_WORD and _edits(word, read) <= max(len(word), len(read)) // MIN_WORD
+
+
+def _edits(a: str, b: str) -> int:
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal")
+
+
+def _start_in(ops: list[Opcode], p: int) -> int:
+    """Where the text starting at `p` starts on the other side of `ops`."""
+    for tag, i1, i2, j1, _ in ops:
+        if i1 <= p < i2:
+            return j1 + (p - i1) if tag == "equal" else j1
+    return ops[-1][4] if ops else 0
+
+
+def _end_in(ops: list[Opcode], p: int) -> int:
+    """Where the text ending at `p` ends on the other side of `ops`."""
+    for tag, i1, i2, j1, j2 in ops:
+        if i1 < p <= i2:
+            return j1 + (p - i1) if tag == "equal" else j2
+    return 0
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())

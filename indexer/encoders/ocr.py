@@ -1,14 +1,24 @@
 """On-screen text with RapidOCR (PP-OCR detection + recognition, ONNX models inside the wheel).
 
-The only module that imports rapidocr. Word boxes are grouped into lines; words the recogniser
-ran together (it drops the spaces of small text: "smallcaptionhere") are split again with
-wordninja, so keyword search finds each word.
+The only module that imports rapidocr and wordninja. Word boxes are grouped into lines; words the
+recogniser ran together (it drops the spaces of small text: "smallcaptionhere") are split again
+with wordninja, so keyword search finds each word. `known_word` lends wordninja's English word
+list to the screen-text tracker (is a changed word another real word, or a misreading?).
+
+Text turned sideways: RapidOCR turns a tall crop (height >= 1.5 x width) a quarter turn
+counter-clockwise before recognising it, which rights text turned clockwise (read top to bottom)
+and puts text turned counter-clockwise (a book spine, read bottom to top) upside down. The
+180-degree classifier, skipped for whole frames, is run on tall crops alone; one it is sure is
+upside down is recognised again turned a half turn, and the more confident reading is kept.
+Frames without tall boxes cost nothing extra. (Recognising every tall crop both ways instead
+reads texture as confident CJK: "中中" at 0.78.)
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -20,6 +30,13 @@ log = logging.getLogger(__name__)
 
 MODALITY = "ocr"
 RUN_TOGETHER = re.compile(r"^[A-Za-z0-9]{7,}$")
+TEXT_SCORE = 0.5
+"""Lowest word-box score kept (RapidOCR's own default, applied here after turning tall boxes)."""
+TALL = 1.5
+"""Height / width of a box at which RapidOCR reads it as text turned sideways."""
+UPSIDE_DOWN = 0.9
+"""Score at which the classifier's "180" is believed (RapidOCR's own threshold): real text
+turned scores 1.0; texture taken for tall text scores 0.5-0.8 either way."""
 
 
 class RapidOcr:
@@ -57,17 +74,71 @@ class RapidOcr:
 
     def _options(self) -> dict[str, Any]:
         threads = {"intra_op_num_threads": self.threads} if self.threads > 0 else {}
-        return {"det_limit_side_len": self.detect_side, "det_limit_type": "min", **threads}
+        # every box comes back, however unsure: a sideways one may read well only once turned
+        return {"det_limit_side_len": self.detect_side, "det_limit_type": "min", "text_score": 0.0, **threads}
 
     def read(self, image: np.ndarray) -> list[TextLine]:
         """Lines of text in `image` (HxWx3 uint8 RGB), top to bottom, confident ones only.
 
-        Upright text only: the 180-degree orientation classifier is skipped (video text is
-        upright; the classifier costs a tenth of the time)."""
-        found, _ = self.load()(np.ascontiguousarray(image[:, :, ::-1]), use_cls=False)
-        boxes = [_box(points, text, float(score)) for points, text, score in found or []]
+        The 180-degree orientation classifier is skipped for the frame (video text is upright;
+        the classifier costs a tenth of the time) and run on tall boxes alone, so text turned a
+        quarter either way is read (see the module)."""
+        engine = self.load()
+        bgr = np.ascontiguousarray(image[:, :, ::-1])
+        found, _ = engine(bgr, use_cls=False)
+        readings = [(points, text, float(score)) for points, text, score in found or []]
+        readings = _sideways(engine, bgr, readings)
+        boxes = [_box(points, text, score) for points, text, score in readings if score >= TEXT_SCORE]
         lines = [line for line in _lines(boxes) if line.confidence >= self.min_confidence and line.text]
         return _blocks(lines)
+
+
+Reading = tuple[list[list[float]], str, float]
+
+
+def _sideways(engine: Any, bgr: np.ndarray, readings: list[Reading]) -> list[Reading]:
+    """`readings` with each tall box that RapidOCR's 180-degree classifier finds upside down (as
+    RapidOCR turned it) recognised again turned a half turn, keeping the more confident text.
+    Nothing more runs for a frame without tall boxes; the classifier runs on tall crops only."""
+    tall = [i for i, (points, _, _) in enumerate(readings) if _tall(points)]
+    if not tall:
+        return readings
+    crops = engine.get_crop_img_list(bgr, [np.array(readings[i][0], np.float32) for i in tall])
+    _, turns, _ = engine.text_cls(crops)
+    flipped = [k for k, (label, score) in enumerate(turns) if str(label) == "180" and float(score) >= UPSIDE_DOWN]
+    if not flipped:
+        return readings
+    again, _ = engine.text_rec([np.ascontiguousarray(np.rot90(crops[k], 2)) for k in flipped])
+    better = list(readings)
+    for k, (text, score, *_) in zip(flipped, again):
+        i = tall[k]
+        if float(score) > readings[i][2]:
+            better[i] = (readings[i][0], str(text), float(score))
+    return better
+
+
+def _tall(points: list[list[float]]) -> bool:
+    """Whether RapidOCR turns this box's crop a quarter turn (its own test, on the box's sides)."""
+    p = np.asarray(points, np.float32)
+    width = max(np.linalg.norm(p[0] - p[1]), np.linalg.norm(p[2] - p[3]))
+    height = max(np.linalg.norm(p[0] - p[3]), np.linalg.norm(p[1] - p[2]))
+    return bool(int(height) >= TALL * max(int(width), 1))
+
+
+def known_word(word: str) -> bool:
+    """Whether `word` (any case) is in wordninja's English word list (~126k words, by frequency
+    in Wikipedia; it holds some misspellings too). False for every word when wordninja is absent."""
+    return word.lower() in _words()
+
+
+@cache
+def _words() -> frozenset[str]:
+    try:
+        import wordninja
+    except ImportError:
+        log.warning("wordninja is not installed: screen text compares words by spelling alone")
+        return frozenset()
+    return frozenset(getattr(wordninja.DEFAULT_LANGUAGE_MODEL, "_wordcost", {}))
 
 
 def _box(points: list[list[float]], text: str, score: float) -> TextLine:
