@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 INDEX  := data/index
 
-.PHONY: install browser demo test lint bench eval serve ui clean
+.PHONY: install browser speech demo test lint bench eval serve ui clean
 
 # torch and torchvision must come from PyPI together; uv resolves them there (pip on these
 # machines may prefer a local CPU-only torch wheel that breaks torchvision).
@@ -19,7 +19,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-demo: install
+# The sample library and the speech tests speak with Debian's flite; install it where we may (root + apt).
+speech:
+	@command -v flite >/dev/null || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { apt-get install -y -q --no-install-recommends flite >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends flite >/dev/null 2>&1; }; }; } || \
+	echo "make: flite not installed; the samples will have tones instead of speech, and the speech tests skip"
+
+demo: install speech
 	$(BIN)/python scripts/make_samples.py --out data/library
 	$(BIN)/vidsearch index data/library --index $(INDEX)
 	$(BIN)/vidsearch stats --index $(INDEX)
@@ -41,7 +49,7 @@ browser:
 	echo "make: chromium not installed; the browser test will skip"
 
 # pytest exits 5 when it collects no test: that means the suite is broken, so it fails here too.
-test: lint browser
+test: lint browser speech
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$status
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.errors import VideoError, describe
-from indexer.types import Frame, VideoInfo
+from indexer.errors import NoPicture, VideoError, describe
+from indexer.types import AudioTrack, Frame, VideoInfo
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +34,20 @@ def _open(path: Path):  # type: ignore[no-untyped-def]
 def probe(path: Path) -> VideoInfo:
     """Read duration, frame rate, displayed size, rotation and streams of `path`.
 
-    Decodes the first frame, so a file whose video cannot be decoded fails here, early and cheaply.
-    Duration is 0.0 when the container does not say; the pipeline measures it while decoding.
-    """
+    Decodes the first frame of the picture (or, in a file without one, of the main audio track),
+    so a file that cannot be decoded fails here, early and cheaply. Durations are 0.0 when the
+    container does not say; the pipeline measures them while decoding."""
     import av
 
     if path.is_file() and path.stat().st_size == 0:
         raise VideoError(path, "empty file")
     with _open(path) as container:
+        tracks = _tracks(container)
         stream = _video_stream(container)
         if stream is None:
-            raise VideoError(path, "no video stream")
+            if not tracks:
+                raise VideoError(path, "no video or audio stream")
+            return _sound_only(path, container, tracks)
         try:
             first = next(container.decode(stream))
         except (StopIteration, av.FFmpegError) as exc:
@@ -61,10 +64,58 @@ def probe(path: Path) -> VideoInfo:
             width=width,
             height=height,
             rotation=rotation,
-            has_audio=bool(container.streams.audio),
+            has_audio=bool(tracks),
             codec=stream.codec_context.name,
             frames=int(stream.frames or 0),
+            tracks=tracks,
+            audio_duration=_audio_duration(container),
         )
+
+
+def _sound_only(path: Path, container, tracks: tuple[AudioTrack, ...]) -> VideoInfo:  # type: ignore[no-untyped-def]
+    """The VideoInfo of a file with sound and no picture, once its main track is seen to decode."""
+    import av
+
+    main = next((t for t in tracks if t.default), tracks[0])
+    stream = container.streams.audio[main.index]
+    try:
+        next(container.decode(stream))
+    except (StopIteration, av.FFmpegError) as exc:
+        raise VideoError(path, "no video stream, and the audio does not decode") from exc
+    duration = _audio_duration(container)
+    codec = stream.codec_context.name
+    return VideoInfo(path, duration, 0.0, 0, 0, 0, True, codec, has_video=False, tracks=tracks, audio_duration=duration)
+
+
+def _tracks(container) -> tuple[AudioTrack, ...]:  # type: ignore[no-untyped-def]
+    import av
+
+    default = av.stream.Disposition.default
+    tracks = []
+    for n, stream in enumerate(container.streams.audio):
+        language, title = stream.metadata.get("language", ""), stream.metadata.get("title", "").strip()
+        tracks.append(AudioTrack(n, _language(language), title, bool(stream.disposition & default)))
+    return tuple(tracks)
+
+
+def _language(tag: str) -> str:
+    """A stream's language tag, '' for none or "und" (undetermined, ISO 639-2)."""
+    return "" if tag.strip().lower() in ("", "und") else tag.strip()
+
+
+def _audio_duration(container) -> float:  # type: ignore[no-untyped-def]
+    """Where the longest audio stream is declared to end, seconds from the file's start (0.0 when
+    nothing is declared); a stream that starts late ends late."""
+    ends = []
+    for stream in container.streams.audio:
+        if stream.duration is not None and stream.time_base is not None:
+            begins = (
+                float(stream.start_time * stream.time_base) - _origin(container, stream) if stream.start_time else 0.0
+            )
+            ends.append(max(0.0, begins) + float(stream.duration * stream.time_base))
+        elif container.duration is not None:
+            ends.append(container.duration / 1_000_000)
+    return max(ends, default=0.0)
 
 
 def _video_stream(container):  # type: ignore[no-untyped-def]
@@ -76,11 +127,26 @@ def _video_stream(container):  # type: ignore[no-untyped-def]
 
 
 def _duration(container, stream) -> float:  # type: ignore[no-untyped-def]
+    """A stream's declared length in seconds: its own, else its Matroska DURATION tag, else the
+    container's (that of its longest stream), else 0.0."""
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
+    tagged = _clock_seconds(stream.metadata.get("DURATION", ""))
+    if tagged is not None:
+        return tagged
     if container.duration is not None:
         return container.duration / 1_000_000
     return 0.0
+
+
+def _clock_seconds(text: str) -> float | None:
+    """Seconds of an "HH:MM:SS.fraction" tag (Matroska's per-track DURATION); None if it is not one."""
+    hours, _, rest = text.strip().partition(":")
+    minutes, _, seconds = rest.partition(":")
+    try:
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except ValueError:
+        return None
 
 
 def working_size(info: VideoInfo, short_side: int) -> tuple[int, int]:
@@ -206,6 +272,8 @@ def frames(info: VideoInfo, short_side: int, decoder: str = "pyav", detail_side:
         source = DECODERS[decoder]
     except KeyError:
         raise ValueError(f"unknown decoder {decoder!r}; choose from {sorted(DECODERS)}") from None
+    if not info.has_video:
+        raise VideoError(info.path, "no video stream: the file has sound only")
     if detail_side <= short_side:
         return source(info, short_side)
     return _with_detail(source(info, detail_side), working_size(info, short_side), info.rotation)
@@ -228,6 +296,8 @@ def frame_at(path: Path, time: float, short_side: int) -> np.ndarray:
     import av
 
     info = probe(path)
+    if not info.has_video:
+        return _cover(path, short_side)
     width, height = working_size(info, short_side)
     with _open(path) as container:
         stream = _video_stream(container)
@@ -248,45 +318,104 @@ def frame_at(path: Path, time: float, short_side: int) -> np.ndarray:
         return _upright(chosen.to_ndarray(width=width, height=height, format="rgb24"), info.rotation)
 
 
+def _cover(path: Path, short_side: int) -> np.ndarray:
+    """The cover art of a file without pictures (an attached picture, as in many .mp3 and .m4a
+    files), like `frame_at`; NoPicture when it has none."""
+    import av
+
+    with _open(path) as container:
+        attached = av.stream.Disposition.attached_pic
+        stream = next((s for s in container.streams.video if s.disposition & attached), None)
+        try:
+            cover = next(container.decode(stream)) if stream is not None else None
+        except (StopIteration, av.FFmpegError):
+            cover = None
+        if cover is None:
+            raise NoPicture(path)
+        scale = min(1.0, short_side / max(1, min(cover.width, cover.height)))
+        width, height = max(2, round(cover.width * scale)), max(2, round(cover.height * scale))
+        return cover.to_ndarray(width=width, height=height, format="rgb24")
+
+
 SAMPLE_RATE = 16_000
 """Audio is resampled to 16 kHz mono float32, the rate speech and sound models expect."""
+JITTER = 0.02
+"""Seconds by which a piece of sound may sit off the place its timestamp gives before it is
+moved there (timestamps in whole milliseconds, as Matroska stores them, wobble by one)."""
+HOLE = 2.0
+"""Seconds of missing sound (a hole in the stream, or sound starting late) up to which silence
+is filled in, as players play it; after a longer hole the next chunk simply starts later."""
 
 
-def audio(path: Path) -> np.ndarray:
-    """The first audio stream of `path` as 16 kHz mono float32 samples in [-1, 1], whole.
-
-    Empty (shape (0,)) when the file has no audio. For long files prefer `audio_chunks`."""
-    pieces = [samples for _, samples in audio_chunks(path)]
+def audio(path: Path, track: int = 0) -> np.ndarray:
+    """Audio track `track` of `path` as 16 kHz mono float32 samples in [-1, 1], whole, sample 0
+    at the file's time 0 (a late start or a hole is silence). Empty (shape (0,)) when the file
+    has no such track. For long files prefer `audio_chunks`."""
+    pieces: list[np.ndarray] = []
+    reach = 0
+    for offset, samples in audio_chunks(path, track=track):
+        at = round(offset * SAMPLE_RATE)
+        pieces += [np.zeros(max(0, at - reach), np.float32), samples]
+        reach = at + len(samples)
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
 
 
-def audio_chunks(path: Path, seconds: float = 120.0) -> Iterator[tuple[float, np.ndarray]]:
-    """(offset in seconds, samples) of the first audio stream, 16 kHz mono float32, about `seconds`
-    at a time (each chunk ends at the quietest moment of its last 10 s), so an hour of sound
-    costs no more memory than a few minutes.
+def audio_chunks(path: Path, seconds: float = 120.0, track: int = 0) -> Iterator[tuple[float, np.ndarray]]:
+    """(start in seconds, samples) of audio track `track` (the file's `track`-th audio stream),
+    16 kHz mono float32, about `seconds` at a time (each chunk ends at the quietest moment of its
+    last 10 s), so an hour of sound costs no more memory than a few minutes.
 
-    A stream that breaks mid-way keeps what decoded before the break, so one bad packet does not
-    cost a video its transcript."""
-    import av
-
+    Samples are placed by their timestamps, on the clock the pictures use (0 is the file's start,
+    as players count): sound that starts late starts late, holes up to HOLE seconds are silence,
+    a longer hole starts a new chunk, overlapping pieces are not heard twice, and a change of
+    sample rate or channel layout mid-stream is followed. A stream that breaks mid-way keeps what
+    decoded before the break, so one bad packet does not cost a video its transcript."""
     size = int(seconds * SAMPLE_RATE)
     with _open(path) as container:
-        if not container.streams.audio:
+        if track >= len(container.streams.audio):
             return
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        stream = container.streams.audio[track]
         pending: list[np.ndarray] = []
-        have = offset = 0
-        for piece in _resampled(container, resampler, path):
+        have = start = 0
+        for at, piece in _runs(_placed(container, stream, _origin(container, stream), path)):
+            if have and at != start + have:  # after a long hole
+                yield start / SAMPLE_RATE, np.concatenate(pending)
+                pending, have = [], 0
+            if not have:
+                start = at
             pending.append(piece)
             have += len(piece)
-            if have >= size:
+            while have >= size:
                 joined = np.concatenate(pending)
                 cut = _quiet_cut(joined[:size])
-                yield offset / SAMPLE_RATE, joined[:cut]
-                offset += cut
-                pending, have = [joined[cut:]], have - cut
+                yield start / SAMPLE_RATE, joined[:cut]
+                pending, have, start = [joined[cut:]], have - cut, start + cut
         if have:
-            yield offset / SAMPLE_RATE, np.concatenate(pending)
+            yield start / SAMPLE_RATE, np.concatenate(pending)
+
+
+def _runs(pieces: Iterator[tuple[int | None, np.ndarray]]) -> Iterator[tuple[int, np.ndarray]]:
+    """(first sample, samples) of `pieces` placed on the timeline: each follows the one before,
+    with silence across a hole of up to HOLE seconds and without what it repeats of the one
+    before; after a longer hole it starts at its own place. Timestamps that jump back further
+    than HOLE (a reset) are ignored: the sound plays on in order. Nothing before 0 is kept."""
+    cursor: int | None = None
+    jitter, hole = JITTER * SAMPLE_RATE, HOLE * SAMPLE_RATE
+    for stamped, piece in pieces:
+        at = stamped if stamped is not None else cursor or 0
+        if cursor is not None:
+            gap = at - cursor
+            if jitter < gap <= hole:
+                yield cursor, np.zeros(gap, np.float32)
+                cursor = at
+            elif -hole <= gap < -jitter:
+                piece = piece[-gap:]
+            at = cursor if gap <= hole else at
+        if at < 0:
+            piece, at = piece[-at:], 0
+        if len(piece):
+            yield at, piece
+            cursor = at + len(piece)
 
 
 QUIET_SEARCH = 10.0
@@ -309,17 +438,37 @@ def _quiet_cut(samples: np.ndarray) -> int:
     return start + (int(np.argmin(energy)) + 1) * window
 
 
-def _resampled(container, resampler, path: Path) -> Iterator[np.ndarray]:  # type: ignore[no-untyped-def]
+def _placed(container, stream, origin: float, path: Path) -> Iterator[tuple[int | None, np.ndarray]]:  # type: ignore[no-untyped-def]
+    """(sample from time 0 where the piece belongs, or None when it has no timestamp; 16 kHz mono
+    float32 samples) of every decoded piece of `stream`, in decoding order.
+
+    A resampler is made for the stream's format and made anew when the format changes (FFmpeg's
+    resampler refuses frames unlike its first)."""
     import av
 
-    decoded = 0
+    resampler, shape = None, None
+    decoded = 0.0
     try:
-        for frame in container.decode(container.streams.audio[0]):
-            for out in resampler.resample(frame):
-                piece = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-                decoded += len(piece)
-                yield piece
-        for out in resampler.resample(None):
-            yield out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-    except av.FFmpegError as exc:
-        log.warning("%s: audio decoding stopped at %.1f s: %s", path, decoded / SAMPLE_RATE, describe(exc, 200))
+        for frame in container.decode(stream):
+            if frame.pts is not None and frame.time_base is not None:
+                decoded = float(frame.pts * frame.time_base) - origin
+            layout = (frame.format.name, frame.layout.name, frame.sample_rate)
+            if resampler is None or layout != shape:
+                if resampler is not None:
+                    log.info("%s: audio changes to %s at %.1f s", path, layout, decoded)
+                    yield from _pieces(resampler.resample(None), origin)
+                resampler, shape = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE), layout
+            yield from _pieces(resampler.resample(frame), origin)
+        if resampler is not None:
+            yield from _pieces(resampler.resample(None), origin)
+    except (av.FFmpegError, ValueError) as exc:
+        log.warning("%s: audio decoding stopped at %.1f s: %s", path, decoded, describe(exc, 200))
+
+
+def _pieces(frames, origin: float) -> Iterator[tuple[int | None, np.ndarray]]:  # type: ignore[no-untyped-def]
+    for out in frames:
+        samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+        if out.pts is None or out.time_base is None:
+            yield None, samples
+        else:
+            yield round((float(out.pts * out.time_base) - origin) * SAMPLE_RATE), samples

@@ -34,6 +34,13 @@ class ModelUnavailable(IndexerError):
         self.reason = reason
 
 
+class NoPicture(VideoError):
+    """A file has sound only, and no cover art either: there is no picture to show."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "no picture: the file has sound only")
+
+
 class TimeLimitExceeded(VideoError):
     """Indexing one file took longer than its limit (a pathological or hanging decode)."""
 

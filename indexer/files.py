@@ -11,28 +11,69 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = frozenset(
-    [
-        ".mp4",
-        ".m4v",
-        ".mov",
-        ".mkv",
-        ".webm",
-        ".avi",
-        ".wmv",
-        ".flv",
-        ".mpg",
-        ".mpeg",
-        ".ts",
-        ".mts",
-        ".m2ts",
-        ".3gp",
-        ".ogv",
-        ".vob",
-        ".mxf",
-        ".divx",
-    ]
-)
+MEDIA_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".mkv": "video/x-matroska",
+    ".webm": "video/webm",
+    ".avi": "video/x-msvideo",
+    ".wmv": "video/x-ms-wmv",
+    ".flv": "video/x-flv",
+    ".mpg": "video/mpeg",
+    ".mpeg": "video/mpeg",
+    ".ts": "video/mp2t",
+    ".mts": "video/mp2t",
+    ".m2ts": "video/mp2t",
+    ".3gp": "video/3gpp",
+    ".ogv": "video/ogg",
+    ".vob": "video/mpeg",
+    ".mxf": "application/mxf",
+    ".divx": "video/x-msvideo",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".m4b": "audio/mp4",
+    ".aac": "audio/aac",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".wma": "audio/x-ms-wma",
+    ".aiff": "audio/aiff",
+    ".aif": "audio/aiff",
+    ".mka": "audio/x-matroska",
+    ".weba": "audio/webm",
+    ".amr": "audio/amr",
+}
+"""The files indexed inside folders, by suffix, with the content type they are served as (Python's
+mimetypes gets .ts and .mkv wrong or not at all). Video and sound alike: podcasts, voice memos
+and lecture recordings are searched for what is said and heard."""
+
+
+ESCAPES = {**{n: f"\\x{n:02x}" for n in [*range(32), 127]}, 9: "\\t", 10: "\\n", 13: "\\r"}
+"""How control characters in a name are shown (a newline in a file name must not break a line)."""
+
+
+def printable(name: Path | str) -> str:
+    """`name` (a path, or text that holds one) as text that prints on one line anywhere: bytes that
+    are not UTF-8 as \\xNN (Python's surrogate escapes, as `os.fsdecode` makes them) and control
+    characters escaped (\\n). Only for showing: the path itself is kept as it is."""
+    text = str(name)
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte (Windows names may hold one)
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.translate(ESCAPES)
+
+
+def is_text(path: Path) -> bool:
+    """Whether `path` is valid Unicode text (every name but one holding bytes that are not UTF-8)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -58,11 +99,11 @@ def content_hash(path: Path) -> str:
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path]:
-    """Absolute paths of the files given and of the video files under the folders given.
+    """Absolute paths of the files given and of the media files under the folders given.
 
     Files named explicitly are yielded whatever their suffix (the user asked for them); inside
-    folders only known video suffixes count. Each file is yielded once, in sorted order per folder;
-    symlinked folders are followed once (loops are cut).
+    folders only the suffixes of MEDIA_TYPES (video and sound) count. Each file is yielded once,
+    in sorted order per folder; symlinked folders are followed once (loops are cut).
     """
     seen: set[Path] = set()
     for path in paths:
@@ -85,6 +126,6 @@ def _walk(root: Path, seen: set[Path]) -> Iterator[Path]:
         dirs.sort()
         for name in sorted(names):
             path = Path(folder) / name
-            if path.suffix.lower() in VIDEO_SUFFIXES and path not in seen and path.is_file():
+            if path.suffix.lower() in MEDIA_TYPES and path not in seen and path.is_file():
                 seen.add(path)
                 yield path

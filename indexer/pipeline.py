@@ -20,14 +20,15 @@ from typing import TypeVar
 
 import numpy as np
 
-from indexer import decode, files, keyframes
+from indexer import decode, files, keyframes, tracks
 from indexer.encoders import Encoder, SoundDetector, TextReader, Transcriber
 from indexer.errors import Cancelled, TimeLimitExceeded, VideoError
 from indexer.flow import Ahead
 from indexer.heap import HeapTrimmer
+from indexer.pauses import pause_segments
 from indexer.screentext import ScreenText
 from indexer.shots import Segmenter, ShotDetector, ShotParams
-from indexer.types import Frame, IndexedVideo, Keyframe, Segment, TextSpan, VideoInfo
+from indexer.types import AudioTrack, Frame, IndexedVideo, Keyframe, Segment, TextSpan, VideoInfo
 from vidsearch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,28 @@ class Models:
 
 
 @dataclass(frozen=True)
+class Pictures:
+    """What the pictures of a file gave: segments covering [0, `end`) seconds, embedded
+    keyframes, and text on screen (all empty for a file without pictures)."""
+
+    segments: list[Segment] = field(default_factory=list)
+    keyframes: list[Keyframe] = field(default_factory=list)
+    text: list[TextSpan] = field(default_factory=list)
+    end: float = 0.0
+
+
+@dataclass(frozen=True)
+class Sound:
+    """What the sound of a file gave: spans heard, the spoken language, and where the decoded
+    sound ends (seconds); `decoded` is False when no sound model ran."""
+
+    spans: tuple[TextSpan, ...] = ()
+    language: str = ""
+    end: float = 0.0
+    decoded: bool = False
+
+
+@dataclass(frozen=True)
 class Deadline:
     """When indexing one file must be done by: `limit` seconds from the start (a fixed allowance
     plus an allowance per second of video), checked between frames and between stages, so a file
@@ -89,8 +112,9 @@ class Deadline:
     stopped: threading.Event = field(default_factory=threading.Event, compare=False)
 
     @classmethod
-    def start(cls, path: Path, duration: float, settings: Settings) -> Deadline:
-        limit = settings.time_limit + settings.time_limit_per_second * max(0.0, duration)
+    def start(cls, path: Path, info: VideoInfo, settings: Settings) -> Deadline:
+        duration = max(0.0, info.duration, info.audio_duration)
+        limit = settings.time_limit + settings.time_limit_per_second * duration
         return cls(path, limit, time.monotonic() + limit)
 
     def check(self) -> None:
@@ -111,6 +135,9 @@ FRAMES_AHEAD = 16
 """Frames decoded ahead of the models (at 720p with a 224 px copy, about 25 MB)."""
 TRUNCATED = 1.0
 """Seconds short of its declared duration at which a stream's frames are trusted instead."""
+OUTLAST = 1.0
+"""Seconds the sound may go on after the last picture and still belong to the last segment; a
+longer tail gets segments of its own (cut in the pauses of what is said)."""
 
 
 class VideoIndexer:
@@ -128,36 +155,48 @@ class VideoIndexer:
             fade_threshold=settings.fade_threshold,
             min_shot=settings.min_shot,
             max_segment=settings.max_segment,
+            jump_threshold=settings.jump_threshold,
         )
 
     def index(self, path: Path) -> IndexedVideo:
-        """Index one file; raises VideoError when it cannot be read as a video."""
+        """Index one file (a video, or sound alone); raises VideoError when it cannot be read.
+
+        The file lasts as long as its longest stream: where the sound goes on after the pictures
+        end (or there are none), segments are cut in the pauses of what is said."""
         with self.clock.stage("decode"):
             info = decode.probe(path)
-        deadline = Deadline.start(path, info.duration, self.settings)
+        deadline = Deadline.start(path, info, self.settings)
         with ThreadPoolExecutor(1, thread_name_prefix="sound") as beside:
             sound = beside.submit(self._sound, info, self.models.modalities, deadline)
             try:
-                segments, found, on_screen = self._pictures(info, deadline)
+                seen = self._pictures(info, deadline) if info.has_video else Pictures()
             except BaseException:
                 deadline.stop()
                 raise
-            heard, language = sound.result()
-        info = replace(info, duration=segments[-1].end)
-        spans = tuple(sorted(on_screen + heard, key=lambda s: (s.start, s.modality)))
+            heard = sound.result()
+        end = max(seen.end, heard.end if heard.decoded else _declared_sound_end(info, seen))
+        if end <= 0:
+            raise VideoError(path, "no picture decodes and no sound was decoded")
+        segments = seen.segments
+        if segments and end - seen.end <= OUTLAST:  # the sound's last frame runs a little over
+            segments = [*segments[:-1], replace(segments[-1], end=end)]
+        else:
+            sentences = [s for s in heard.spans if s.modality == "speech"]
+            segments = segments + pause_segments(seen.end, end, sentences, self.settings.max_segment)
+        spans = tuple(sorted([*seen.text, *heard.spans], key=lambda s: (s.start, s.modality)))
         with self.clock.stage("hash"):
             stamp, digest = files.fingerprint(path), files.content_hash(path)
         return IndexedVideo(
-            info=info,
+            info=replace(info, duration=end),
             content_hash=digest,
             size=stamp.size,
             mtime=stamp.mtime,
             segments=tuple(segments),
-            keyframes=tuple(found),
+            keyframes=tuple(seen.keyframes),
             modalities=self.models.modalities,
             spans=spans,
             span_vectors=self._embed_spans(spans),
-            language=language,
+            language=heard.language,
         )
 
     def listen(self, path: Path, modalities: tuple[str, ...]) -> tuple[tuple[TextSpan, ...], np.ndarray | None, str]:
@@ -165,12 +204,11 @@ class VideoIndexer:
         no picture is decoded. How speech or sounds are added to an index that lacks them."""
         with self.clock.stage("decode"):
             info = decode.probe(path)
-        heard, language = self._sound(info, modalities, Deadline.start(path, info.duration, self.settings))
-        spans = tuple(heard)
-        return spans, self._embed_spans(spans), language
+        heard = self._sound(info, modalities, Deadline.start(path, info, self.settings))
+        return heard.spans, self._embed_spans(heard.spans), heard.language
 
-    def _pictures(self, info: VideoInfo, deadline: Deadline) -> tuple[list[Segment], list[Keyframe], list[TextSpan]]:
-        """One decoding pass: segments covering the video, embedded keyframes, text on screen."""
+    def _pictures(self, info: VideoInfo, deadline: Deadline) -> Pictures:
+        """One decoding pass: segments covering the pictures, embedded keyframes, text on screen."""
         detector = ShotDetector(info.fps, self._shots)
         segmenter = Segmenter(self._shots, self.settings.keyframe_fps)
         batcher = _KeyframeBatcher(self.models.images, self.settings, self.clock)
@@ -203,29 +241,45 @@ class VideoIndexer:
             closed += segmenter.finish(end)
         cuts += last_cuts
         batcher.add(closed, segments)
-        return segments, batcher.flush(), reader.finish(end, cuts) if reader else []
+        text = reader.finish(end, cuts) if reader else []
+        return Pictures(segments, batcher.flush(), text, end)
 
-    def _sound(self, info: VideoInfo, modalities: tuple[str, ...], deadline: Deadline) -> tuple[list[TextSpan], str]:
-        """Sentences spoken and sound events heard (those of `modalities`), and the spoken language."""
+    def _sound(self, info: VideoInfo, modalities: tuple[str, ...], deadline: Deadline) -> Sound:
+        """Sentences spoken and sound events heard (those of `modalities`) on every audio track
+        the settings let in, the main one first; what another track repeats of it is left out."""
         speech = self.models.speech if "speech" in modalities else None
         sounds = self.models.sounds if "audio" in modalities else None
-        if not info.has_audio or (speech is None and sounds is None):
-            return [], ""
+        order = tracks.heard(info, every=self.settings.audio_tracks == "all")
+        if not order or (speech is None and sounds is None):
+            return Sound()
+        main, others = order[0], order[1:]
         spans: list[TextSpan] = []
-        languages: list[str] = []
-        chunks = decode.audio_chunks(info.path, AUDIO_CHUNK)
-        for offset, samples in self.clock.timed("decode-audio", chunks):
-            deadline.check()
-            if speech is not None:
-                with self.clock.stage("speech"):
-                    said, language = speech.transcribe(samples)
-                spans += [_shifted(span, offset) for span in said]
-                languages += [language] * len(said)
+        languages: dict[AudioTrack, list[str]] = {}
+        end = 0.0
+        for track in order:
+            heard: list[TextSpan] = []
+            chunks = decode.audio_chunks(info.path, AUDIO_CHUNK, track.index)
+            for offset, samples in self.clock.timed("decode-audio", chunks):
                 deadline.check()
-            if sounds is not None:
-                with self.clock.stage("audio"):
-                    spans += [_shifted(span, offset) for span in sounds.detect(samples)]
-        return spans, max(set(languages), key=languages.count) if languages else ""
+                end = max(end, offset + len(samples) / decode.SAMPLE_RATE)
+                if speech is not None:
+                    with self.clock.stage("speech"):
+                        said, language = speech.transcribe(samples)
+                    heard += [_placed(span, offset, track) for span in said]
+                    languages.setdefault(track, []).extend([language] * len(said))
+                    deadline.check()
+                if sounds is not None:
+                    with self.clock.stage("audio"):
+                        heard += [_placed(span, offset, track) for span in sounds.detect(samples)]
+            spans += heard if track == main else tracks.unrepeated(heard, spans)
+        if others:
+            log.info("%s: heard %s (main) and %s", info.path, main.label(), ", ".join(t.label() for t in others))
+        elif len(info.tracks) > 1:
+            log.info(
+                "%s: heard only %s of %d audio tracks (audio_tracks=main)", info.path, main.label(), len(info.tracks)
+            )
+        spoken = next((found for found in languages.values() if found), [])  # the main track's, if it speaks
+        return Sound(tuple(spans), max(set(spoken), key=spoken.count) if spoken else "", end, True)
 
     def _embed_spans(self, spans: tuple[TextSpan, ...]) -> np.ndarray | None:
         if self.models.sentences is None or not spans:
@@ -268,12 +322,18 @@ class _KeyframeBatcher:
         self.pending = []
 
 
-def _shifted(span: TextSpan, offset: float) -> TextSpan:
-    """`span` found in an audio chunk starting `offset` seconds in, in the video's own time."""
-    if not offset:
-        return span
+def _placed(span: TextSpan, offset: float, track: AudioTrack) -> TextSpan:
+    """`span` found on `track` in audio starting `offset` seconds in, in the file's own time."""
     words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in span.words)
-    return replace(span, start=span.start + offset, end=span.end + offset, words=words)
+    return replace(span, start=span.start + offset, end=span.end + offset, words=words, track=track.index)
+
+
+def _declared_sound_end(info: VideoInfo, seen: Pictures) -> float:
+    """Where the sound ends by the container's word, when it was not decoded: believed unless
+    the pictures showed that the file is cut short (then nothing declared can be believed)."""
+    if info.has_video and seen.end < info.duration - TRUNCATED:
+        return 0.0
+    return info.audio_duration
 
 
 def _end_time(info: VideoInfo, last: Frame) -> float:

@@ -9,8 +9,27 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class AudioTrack:
+    """One audio stream of a file: `index` is its place among the file's audio streams (0 is the
+    first), `language` its language tag ('' when unset), `title` its title, and `default` the flag
+    players choose a track by."""
+
+    index: int
+    language: str = ""
+    title: str = ""
+    default: bool = False
+
+    def label(self) -> str:
+        """How people are told which track: "track 2 (Main, eng)", counting from 1 as players do."""
+        details = ", ".join(d for d in (self.title, self.language) if d)
+        return f"track {self.index + 1}" + (f" ({details})" if details else "")
+
+
+@dataclass(frozen=True)
 class VideoInfo:
-    """What probing a file tells us. `duration` in seconds; sizes in displayed pixels (after rotation)."""
+    """What probing a file tells us. `duration` is the declared length in seconds of the picture
+    (of the sound, for a file without pictures) and `audio_duration` that of the longest audio
+    track (0.0 when not declared); sizes are displayed pixels (after rotation), 0 without pictures."""
 
     path: Path
     duration: float
@@ -22,6 +41,16 @@ class VideoInfo:
     codec: str
     frames: int = 0
     """Frame count the container declares (0 when it does not say); not trusted, only checked."""
+    has_video: bool = True
+    """False for sound-only files (podcasts, voice memos; cover art does not count as video)."""
+    tracks: tuple[AudioTrack, ...] = ()
+    """The audio streams, in the file's order."""
+    audio_duration: float = 0.0
+
+    @property
+    def main_track(self) -> AudioTrack | None:
+        """The track a player plays: the first one flagged default, else the first."""
+        return next((t for t in self.tracks if t.default), self.tracks[0] if self.tracks else None)
 
 
 @dataclass(frozen=True)
@@ -76,6 +105,8 @@ class TextSpan:
     text: str
     confidence: float
     words: tuple[Word, ...] = ()
+    track: int | None = None
+    """The audio track (`AudioTrack.index`) a sentence or sound was heard on; None for screen text."""
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
+from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
     Connection,
+    Dialect,
     Float,
     ForeignKey,
     Integer,
@@ -39,12 +42,47 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
-from indexer.types import IndexedVideo, TextSpan, Word
+from indexer.types import AudioTrack, IndexedVideo, TextSpan, Word
 from search.errors import IndexWriteError
 from search.types import KeyframeRecord, ModelRecord, SegmentRecord, SpanRecord, VideoRecord
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+
+RAW = "raw:"
+"""How a stored path that is not valid UTF-8 begins (no absolute path can): the rest is its bytes,
+percent-encoded."""
+
+
+def stored_path(path: Path) -> str:
+    """`path` as index.db keeps it: its text when it is valid UTF-8 (every path indexes ever held),
+    else RAW and its bytes percent-encoded, so any name the operating system accepts (bytes such
+    as 0xFF or Latin-1 é from old archives) is kept byte for byte."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return RAW + quote_from_bytes(os.fsencode(path), safe="/ ")
+    return text
+
+
+def read_path(text: str) -> Path:
+    """The path `stored_path` stored as `text`."""
+    return Path(os.fsdecode(unquote_to_bytes(text[len(RAW) :]))) if text.startswith(RAW) else Path(text)
+
+
+class FilePath(TypeDecorator[Path]):
+    """A column of file paths, stored as `stored_path` spells them."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Path | None, dialect: Dialect) -> str | None:
+        return None if value is None else stored_path(Path(value))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Path | None:
+        return None if value is None else read_path(value)
 
 
 class Base(DeclarativeBase):
@@ -74,7 +112,7 @@ class VideoRow(Base):
     __tablename__ = "videos"
     __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(String, unique=True)
+    path: Mapped[Path] = mapped_column(FilePath, unique=True)
     content_hash: Mapped[str] = mapped_column(String, index=True)
     size: Mapped[int] = mapped_column(Integer)
     mtime: Mapped[float] = mapped_column(Float)
@@ -84,6 +122,9 @@ class VideoRow(Base):
     height: Mapped[int] = mapped_column(Integer)
     rotation: Mapped[int] = mapped_column(Integer)
     has_audio: Mapped[bool] = mapped_column(Boolean)
+    has_video: Mapped[bool] = mapped_column(Boolean, default=True)
+    tracks: Mapped[str] = mapped_column(String, default="")
+    """JSON [[language, title, default], ...] of the audio tracks, in the file's order."""
     codec: Mapped[str] = mapped_column(String)
     modalities: Mapped[str] = mapped_column(String, default="")
     language: Mapped[str] = mapped_column(String, default="")
@@ -128,6 +169,8 @@ class SpanRow(Base):
     confidence: Mapped[float] = mapped_column(Float)
     words: Mapped[str] = mapped_column(String, default="")
     """JSON [[start, end, word], ...] for speech; empty otherwise."""
+    track: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The audio track a sentence or sound was heard on (its place among the file's audio tracks)."""
 
 
 FTS_SETUP = (
@@ -142,12 +185,29 @@ FTS_SETUP = (
 
 def _to_v2(connection: Connection) -> None:
     """Version 1 had keyframes only: add the spoken language, spans and their keyword index."""
-    columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(videos)")}
-    if "language" not in columns:
-        connection.exec_driver_sql("ALTER TABLE videos ADD COLUMN language VARCHAR NOT NULL DEFAULT ''")
+    _add_columns(connection, "videos", {"language": "VARCHAR NOT NULL DEFAULT ''"})
 
 
-MIGRATIONS: dict[str, Callable[[Connection], None]] = {"1": _to_v2}
+def _to_v3(connection: Connection) -> None:
+    """Version 2 heard one audio track and indexed only files with pictures: add each video's
+    audio tracks and whether it has pictures, and the track each span was heard on."""
+    _add_columns(
+        connection,
+        "videos",
+        {"has_video": "BOOLEAN NOT NULL DEFAULT 1", "tracks": "VARCHAR NOT NULL DEFAULT ''"},
+    )
+    _add_columns(connection, "spans", {"track": "INTEGER"})
+
+
+def _add_columns(connection: Connection, table: str, columns: dict[str, str]) -> None:
+    """Add the `columns` (name: SQL type and default) that `table` lacks, if the table exists."""
+    have = {row[1] for row in connection.exec_driver_sql(f"PRAGMA table_info({table})")}
+    for name, kind in columns.items():
+        if have and name not in have:
+            connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
+MIGRATIONS: dict[str, Callable[[Connection], None]] = {"1": _to_v2, "2": _to_v3}
 """Schema upgrades by the version they start from; each takes the index one version up."""
 
 
@@ -272,7 +332,7 @@ class Database:
 
     def video(self, path: Path) -> VideoRecord | None:
         with self.sessions() as s:
-            row = s.scalars(select(VideoRow).where(VideoRow.path == str(path), VideoRow.complete)).first()
+            row = s.scalars(select(VideoRow).where(VideoRow.path == path, VideoRow.complete)).first()
             return _video(row) if row else None
 
     def videos(self) -> list[VideoRecord]:
@@ -289,7 +349,7 @@ class Database:
         """Insert a video (replacing any row with its path) as incomplete; returns the ids of its
         keyframes and of its spans, in the order of `indexed`, for the vector indexes."""
         with self.sessions.begin() as s:
-            s.execute(delete(VideoRow).where(VideoRow.path == str(indexed.info.path)))
+            s.execute(delete(VideoRow).where(VideoRow.path == indexed.info.path))
             video = _video_row(indexed)
             s.add(video)
             segment_rows = [SegmentRow(start=g.start, end=g.end) for g in indexed.segments]
@@ -316,7 +376,7 @@ class Database:
 
     def span_ids(self, path: Path, modalities: Sequence[str] | None = None) -> dict[str, list[int]]:
         """Ids of the spans of the video at `path` by modality (all modalities when None)."""
-        query = select(SpanRow.modality, SpanRow.id).join(VideoRow).where(VideoRow.path == str(path))
+        query = select(SpanRow.modality, SpanRow.id).join(VideoRow).where(VideoRow.path == path)
         if modalities is not None:
             query = query.where(SpanRow.modality.in_(list(modalities)))
         found: dict[str, list[int]] = {}
@@ -383,26 +443,25 @@ class Database:
     def keyframe_ids(self, path: Path) -> list[int]:
         """Ids of the keyframes of the video at `path`, complete or not."""
         with self.sessions() as s:
-            query = select(KeyframeRow.id).join(SegmentRow).join(VideoRow).where(VideoRow.path == str(path))
+            query = select(KeyframeRow.id).join(SegmentRow).join(VideoRow).where(VideoRow.path == path)
             return list(s.scalars(query))
 
     @_writes
     def delete_video(self, path: Path) -> bool:
         with self.sessions.begin() as s:
-            found = s.scalars(select(VideoRow.id).where(VideoRow.path == str(path))).first()
+            found = s.scalars(select(VideoRow.id).where(VideoRow.path == path)).first()
             if found is not None:
                 s.execute(delete(VideoRow).where(VideoRow.id == found))
             return found is not None
 
     def incomplete(self) -> list[Path]:
         with self.sessions() as s:
-            return [Path(p) for p in s.scalars(select(VideoRow.path).where(VideoRow.complete.is_(False)))]
+            return list(s.scalars(select(VideoRow.path).where(VideoRow.complete.is_(False))))
 
     @_writes
     def mark_complete(self, paths: Iterable[Path]) -> None:
         with self.sessions.begin() as s:
-            names = [str(p) for p in paths]
-            s.execute(update(VideoRow).where(VideoRow.path.in_(names)).values(complete=True))
+            s.execute(update(VideoRow).where(VideoRow.path.in_(list(paths))).values(complete=True))
 
     def get_meta(self, key: str) -> str | None:
         with self.sessions() as s:
@@ -424,7 +483,7 @@ class Database:
         """Hide the video at `path` from searches (the first step of removing it); False when the
         index has no such video."""
         with self.sessions.begin() as s:
-            found = s.scalars(select(VideoRow.id).where(VideoRow.path == str(path))).first()
+            found = s.scalars(select(VideoRow.id).where(VideoRow.path == path)).first()
             if found is not None:
                 s.execute(update(VideoRow).where(VideoRow.id == found).values(complete=False))
             return found is not None
@@ -436,12 +495,12 @@ class Database:
         `Store.extend`). Returns (deleted video paths, {video path: spans deleted})."""
         unlisted = select(SpanRow.id, VideoRow.path).join(VideoRow).where(VideoRow.complete, ~_lists(SpanRow.modality))
         with self.sessions.begin() as s:
-            paths = [Path(p) for p in s.scalars(select(VideoRow.path).where(VideoRow.complete.is_(False)))]
+            paths = list(s.scalars(select(VideoRow.path).where(VideoRow.complete.is_(False))))
             stray: dict[Path, int] = {}
             keys = []
             for key, path in s.execute(unlisted):
                 keys.append(key)
-                stray[Path(path)] = stray.get(Path(path), 0) + 1
+                stray[path] = stray.get(path, 0) + 1
             s.execute(delete(VideoRow).where(VideoRow.complete.is_(False)))
             if keys:
                 s.execute(delete(SpanRow).where(SpanRow.id.in_(keys)))
@@ -451,7 +510,7 @@ class Database:
         """{video path: spans} of complete videos' spans in modalities the video does not list."""
         query = select(VideoRow.path, func.count()).join(SpanRow).where(VideoRow.complete, ~_lists(SpanRow.modality))
         with self.sessions() as s:
-            return {Path(path): int(n) for path, n in s.execute(query.group_by(VideoRow.path))}
+            return {path: int(n) for path, n in s.execute(query.group_by(VideoRow.path))}
 
     def vector_owners(self, kind: str) -> set[int]:
         """Ids of the rows that own a vector in `<kind>.faiss`: the keyframes of complete videos
@@ -475,14 +534,14 @@ class Database:
         found: dict[Path, int] = {}
         with self.sessions() as s:
             for path, _key in s.execute(query):
-                found[Path(path)] = found.get(Path(path), 0) + 1
+                found[path] = found.get(path, 0) + 1
         return found
 
     def listing(self, modality: str) -> list[Path]:
         """Complete videos that list `modality`."""
         with self.sessions() as s:
             query = select(VideoRow.path).where(VideoRow.complete, _lists(modality)).order_by(VideoRow.path)
-            return [Path(p) for p in s.scalars(query)]
+            return list(s.scalars(query))
 
     def integrity(self) -> list[str]:
         """What `PRAGMA integrity_check` finds wrong with the database file (empty when sound)."""
@@ -541,7 +600,7 @@ class Database:
 def _video_row(indexed: IndexedVideo) -> VideoRow:
     info = indexed.info
     return VideoRow(
-        path=str(info.path),
+        path=info.path,
         content_hash=indexed.content_hash,
         size=indexed.size,
         mtime=indexed.mtime,
@@ -551,6 +610,8 @@ def _video_row(indexed: IndexedVideo) -> VideoRow:
         height=info.height,
         rotation=info.rotation,
         has_audio=info.has_audio,
+        has_video=info.has_video,
+        tracks=json.dumps([[t.language, t.title, t.default] for t in info.tracks]) if info.tracks else "",
         codec=info.codec,
         modalities=",".join(indexed.modalities),
         language=indexed.language,
@@ -566,7 +627,7 @@ def _model(row: ModelRow) -> ModelRecord:
 def _video(row: VideoRow) -> VideoRecord:
     return VideoRecord(
         row.id,
-        Path(row.path),
+        row.path,
         row.content_hash,
         row.size,
         row.mtime,
@@ -576,6 +637,8 @@ def _video(row: VideoRow) -> VideoRecord:
         row.height,
         tuple(m for m in row.modalities.split(",") if m),
         row.language,
+        row.has_video,
+        tuple(AudioTrack(n, *track) for n, track in enumerate(json.loads(row.tracks))) if row.tracks else (),
     )
 
 
@@ -593,6 +656,7 @@ def _add_spans(session, video_id: int, spans: Sequence[TextSpan]) -> list[int]: 
             text=span.text,
             confidence=span.confidence,
             words=json.dumps([[round(w.start, 3), round(w.end, 3), w.text] for w in span.words]) if span.words else "",
+            track=span.track,
         )
         for span in spans
     ]
@@ -603,4 +667,4 @@ def _add_spans(session, video_id: int, spans: Sequence[TextSpan]) -> list[int]: 
 
 def _span(row: SpanRow, video: VideoRecord) -> SpanRecord:
     words = tuple(Word(a, b, w) for a, b, w in json.loads(row.words)) if row.words else ()
-    return SpanRecord(row.id, video, row.modality, row.start, row.end, row.text, row.confidence, words)
+    return SpanRecord(row.id, video, row.modality, row.start, row.end, row.text, row.confidence, words, row.track)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer import decode
+from indexer import errors as indexer_errors
 from indexer.encoders import Encoder, normalise
 from indexer.encoders.clip import ClipSpec, OpenClip
 from indexer.encoders.text import SentenceEncoder, SentenceSpec
@@ -23,6 +24,7 @@ from indexer.errors import VideoError
 from search.errors import (
     IndexEmpty,
     ModelMismatch,
+    NoPicture,
     NoSearchableModality,
     SegmentNotFound,
     VideoFileMissing,
@@ -246,12 +248,14 @@ class VideoSearch:
         order = {m: n for n, m in enumerate(MODALITIES)}
         evidence = tuple(c.evidence for _, c in sorted(moment.best.items(), key=lambda item: order.get(item[0], 9)))
         segments = self.store.overlapping(seed.video, seed.start, seed.end)
-        return Hit(seed.video.path, seed.start, seed.end, moment.score, tuple(g.id for g in segments), evidence)
+        ids = tuple(g.id for g in segments)
+        return Hit(seed.video.path, seed.start, seed.end, moment.score, ids, evidence, seed.video.has_video)
 
     def thumbnail(self, segment_id: int, short_side: int = 180, time: float | None = None) -> np.ndarray:
         """A picture of a segment (HxWx3 uint8 RGB): the frame at `time` seconds (kept inside the
         segment; a hit's evidence time shows what matched), else its first keyframe, else its
-        middle. Decoded from the video file on demand; raises VideoFileMissing when the file is gone."""
+        middle. Decoded from the video file on demand; raises VideoFileMissing when the file is gone,
+        NoPicture when it is sound alone without cover art (with cover art, that is its picture)."""
         found = self.store.segment(segment_id)
         if found is None:
             raise SegmentNotFound(self.store.directory, segment_id)
@@ -266,6 +270,8 @@ class VideoSearch:
             time = (segment.start + segment.end) / 2
         try:
             return decode.frame_at(video.path, time, short_side)
+        except indexer_errors.NoPicture as exc:
+            raise NoPicture(video.path) from exc
         except VideoError as exc:
             raise VideoFileMissing(video.path, exc.reason) from exc
 

@@ -84,6 +84,14 @@ class VideoFileMissing(SearchError):
         self.reason = reason
 
 
+class NoPicture(SearchError):
+    """An indexed file is sound alone (a podcast, a voice memo) with no cover art: nothing to show."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} has no picture: it is sound only")
+        self.path = path
+
+
 class IndexLocked(SearchError):
     """Another process is writing the index (it holds the writer lock `DIR/.lock`).
 

@@ -113,5 +113,7 @@ def _bare(word: str) -> str:
 def _span_candidate(span: SpanRecord, match: float, words: tuple[str, ...], rank: int) -> Candidate:
     spoken = {w.lower() for w in words}
     first = next((w.start for w in span.words if _bare(w.text) in spoken), span.start)
-    evidence = Evidence(span.modality, match, first, span.start, span.end, span.text, words, round(span.confidence, 3))
+    evidence = Evidence(
+        span.modality, match, first, span.start, span.end, span.text, words, round(span.confidence, 3), span.heard_on
+    )
     return Candidate(span.video, span.start, span.end, match, rank, evidence)

@@ -258,16 +258,34 @@ class Store:
         return video if video is not None and video.size == size and abs(video.mtime - mtime) < 1e-6 else None
 
     def put(self, indexed: IndexedVideo) -> None:
-        """Add or replace a video; it becomes visible to searches after `save()`."""
+        """Add or replace a video; it becomes visible to searches after `save()`.
+
+        When storing it fails (IndexWriteError, or a bug), what was stored of it is taken out
+        again before the error is raised (the file's old entry, if any, is gone too: it is
+        indexed anew next time), so one file's failure leaves nothing half-written."""
+        path = indexed.info.path
         self._mark_dirty()
-        self._drop_vectors(indexed.info.path)
-        keyframe_ids, span_ids = self.db.add_video(indexed)
-        if indexed.keyframes:
-            record = self.models()[VISUAL]
-            vectors = np.stack([k.vector for k in indexed.keyframes]).astype(np.float32)
-            self.vectors(VISUAL, record.dim).add(np.asarray(keyframe_ids, np.int64), vectors)
-        self._add_span_vectors(indexed.spans, span_ids, indexed.span_vectors)
-        self._unsaved.append(indexed.info.path)
+        try:
+            self._drop_vectors(path)
+            keyframe_ids, span_ids = self.db.add_video(indexed)
+            if indexed.keyframes:
+                record = self.models()[VISUAL]
+                vectors = np.stack([k.vector for k in indexed.keyframes]).astype(np.float32)
+                self.vectors(VISUAL, record.dim).add(np.asarray(keyframe_ids, np.int64), vectors)
+            self._add_span_vectors(indexed.spans, span_ids, indexed.span_vectors)
+        except BaseException:
+            self._take_out(path)
+            raise
+        self._unsaved.append(path)
+
+    def _take_out(self, path: Path) -> None:
+        """Best effort: remove the rows and vectors of a video whose storing failed. Should this
+        fail as well (the disk is full), its rows stay incomplete and the next writer drops them."""
+        try:
+            self._drop_vectors(path)
+            self.db.delete_video(path)
+        except Exception:
+            log.warning("%s: could not take the failed video out of the index now; the next run will", path)
 
     def extend(
         self,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from indexer.types import Word
+from indexer import files
+from indexer.types import AudioTrack, Word
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class VideoRecord:
     height: int
     modalities: tuple[str, ...] = ()
     language: str = ""
+    has_video: bool = True
+    """False for a file of sound alone (no pictures: no thumbnails or visual search)."""
+    tracks: tuple[AudioTrack, ...] = ()
+    """Its audio tracks, in the file's order (empty for an index made before tracks were kept)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,15 @@ class SpanRecord:
     text: str
     confidence: float
     words: tuple[Word, ...] = ()
+    track: int | None = None
+    """The audio track it was heard on (`AudioTrack.index`), None for screen text."""
+
+    @property
+    def heard_on(self) -> AudioTrack | None:
+        """The audio track it was heard on, when its video has more than one (else there is no
+        choice worth telling)."""
+        tracks = self.video.tracks
+        return tracks[self.track] if self.track is not None and len(tracks) > 1 and self.track < len(tracks) else None
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,8 @@ class Evidence:
     """The words of `text` that the query's words matched."""
     confidence: float | None = None
     """The recogniser's confidence in `text` (0..1), e.g. how sure the sound classifier was."""
+    track: AudioTrack | None = None
+    """The audio track it was heard on, for a file with several."""
 
     def to_json(self) -> dict[str, Any]:
         found: dict[str, Any] = {"score": round(self.score, 4), "time": round(self.time, 3)}
@@ -96,6 +114,8 @@ class Evidence:
             found.update(text=self.text, matched_words=list(self.words))
         if self.confidence is not None:
             found["confidence"] = round(self.confidence, 3)
+        if self.track is not None:
+            found["track"] = track_json(self.track)
         return found
 
 
@@ -109,11 +129,13 @@ class Hit:
     score: float
     segment_ids: tuple[int, ...]
     evidence: tuple[Evidence, ...]
+    has_video: bool = True
+    """False when `video` is sound alone: play it with an audio player; it has no thumbnails."""
 
     def to_json(self) -> dict[str, Any]:
         """The CLI/API contract: video, start, end, score, matched (evidence per modality)."""
         return {
-            "video": str(self.video),
+            **path_json("video", self.video),
             "start": round(self.start, 3),
             "end": round(self.end, 3),
             "score": round(self.score, 4),
@@ -136,6 +158,19 @@ class Filters:
         if self.min_duration is not None and video.duration < self.min_duration:
             return False
         return self.max_duration is None or video.duration <= self.max_duration
+
+
+def path_json(key: str, path: Path) -> dict[str, str]:
+    """`{key: path}` for JSON output. A path whose name is not valid UTF-8 (JSON text must be) is
+    shown escaped (`files.printable`) and given exactly in `{key}_bytes`: its bytes, base64."""
+    if files.is_text(path):
+        return {key: str(path)}
+    return {key: files.printable(path), f"{key}_bytes": base64.b64encode(os.fsencode(path)).decode("ascii")}
+
+
+def track_json(track: AudioTrack) -> dict[str, Any]:
+    """An audio track for JSON output: index (0 is the file's first audio track), language, title, default."""
+    return {"index": track.index, "language": track.language, "title": track.title, "default": track.default}
 
 
 def clock(seconds: float) -> str:

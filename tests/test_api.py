@@ -159,7 +159,10 @@ def test_thumbnails_are_cacheable_jpegs_of_the_segment(client: TestClient) -> No
 def test_videos_list_and_one_video_with_its_segments(client: TestClient, coloured: Path) -> None:
     (video,) = client.get("/videos").json()["videos"]
     assert video["path"] == str(coloured) and video["duration"] == pytest.approx(12.0, abs=0.1)
-    assert set(video) == {"id", "path", "duration", "width", "height", "fps", "modalities", "language"}
+    assert set(video) == {"id", "path", "duration", "width", "height", "fps", "modalities", "language"} | {
+        "has_video",
+        "audio_tracks",
+    }
     detail = client.get(f"/videos/{video['id']}").json()
     assert detail["segments"][0]["start"] == 0.0 and detail["segments"][-1]["end"] == pytest.approx(12.0, abs=0.1)
 

@@ -63,10 +63,20 @@ def test_unreadable_files_fail_with_a_reason_naming_the_file(tmp_path: Path, con
     assert caught.value.path == path
 
 
-def test_audio_only_file_has_no_video_stream(tmp_path: Path) -> None:
+def test_a_file_of_sound_alone_probes_as_sound(tmp_path: Path) -> None:
     path = tmp_path / "tone.m4a"
     run(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", str(path)])
-    with pytest.raises(VideoError, match="no video stream"):
+    info = decode.probe(path)
+    assert not info.has_video and info.has_audio and len(info.tracks) == 1
+    assert info.duration == pytest.approx(1.0, abs=0.05) and (info.width, info.height) == (0, 0)
+
+
+def test_a_file_with_neither_pictures_nor_sound_is_refused(tmp_path: Path) -> None:
+    captions = tmp_path / "c.srt"
+    captions.write_text("1\n00:00:00,000 --> 00:00:01,000\nhello\n")
+    path = tmp_path / "captions.mkv"
+    run(["-i", str(captions), str(path)])
+    with pytest.raises(VideoError, match="no video or audio stream"):
         decode.probe(path)
 
 

@@ -152,6 +152,23 @@ def test_an_index_from_the_first_version_is_upgraded_by_the_next_writer(indexed:
         assert engine.search("bank interest rates")[0].start == pytest.approx(0.5)
 
 
+def test_an_index_from_before_audio_tracks_is_upgraded_and_keeps_its_videos(indexed: Path, coloured: Path) -> None:
+    with sqlite3.connect(indexed / "index.db") as db:
+        db.executescript(
+            "ALTER TABLE videos DROP COLUMN has_video; ALTER TABLE videos DROP COLUMN tracks;"
+            "ALTER TABLE spans DROP COLUMN track; UPDATE meta SET value = '2' WHERE key = 'schema_version';"
+        )
+    with pytest.raises(SchemaMismatch, match=r"index --update. upgrades it"):
+        VideoSearch(indexed)
+    again = index_paths([coloured], indexed, ALL, models=_models())
+    assert again.skipped == (coloured,), "the upgrade re-indexes nothing"
+    with _engine(indexed) as engine:
+        (video,) = engine.videos()
+        assert video.has_video and video.tracks == ()
+        top = engine.search("bank interest rates")[0]
+        assert top.start == pytest.approx(0.5) and "track" not in top.to_json()["matched"]["speech"]
+
+
 def test_a_hub_model_asked_for_offline_is_unavailable_with_the_ways_out() -> None:
     with pytest.raises(ModelUnavailable, match="VIDSEARCH_WHISPER_MODEL"):
         resolve_whisper(WhisperSpec(model="large-v3", offline=True))

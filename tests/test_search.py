@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from indexer.files import MEDIA_TYPES
 from indexer.pipeline import Models
 from search import VideoSearch
 from search.errors import IndexEmpty, NoSearchableModality, VideoNotIndexed
@@ -126,9 +127,11 @@ def test_an_index_with_no_vectors_is_empty(tmp_path: Path) -> None:
 
 def test_shared_broken_and_edge_files_each_index_or_fail_with_a_reason(shared: Path, tmp_path: Path) -> None:
     folders = [shared / "broken", shared / "edge"]
-    videos = sorted(p for folder in folders for p in folder.iterdir() if p.suffix in {".mp4", ".webm"})
+    media = sorted(p for folder in folders for p in folder.iterdir() if p.suffix in MEDIA_TYPES)
     report = index_paths(folders, tmp_path / "index", Settings(modalities=()))
     failed = {f.path: f.error for f in report.failed}
-    assert sorted([*report.indexed, *failed]) == videos
+    assert sorted([*report.indexed, *failed]) == media
     assert all(error and "\n" not in error for error in failed.values())
     assert shared / "broken" / "empty.mp4" in failed and shared / "edge" / "chaplin.mp4" in report.indexed
+    sound_only = [shared / "broken" / "nasa_audio_only.m4a", shared / "edge" / "crunching.mp3"]
+    assert all(path in report.indexed for path in sound_only), failed

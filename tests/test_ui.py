@@ -20,9 +20,11 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from indexer.pipeline import Models
 from search.store import Store
 from search.types import VideoRecord
 from tests.media import Caption, captioned_video, font
+from tests.streams import HeardTones, Tone, mux, tones_wav
 from ui import launch
 from vidsearch.library import index_paths
 from vidsearch.settings import Settings
@@ -159,6 +161,21 @@ def test_a_deleted_video_is_a_message_not_a_traceback(tmp_path: Path, monkeypatc
     app.button(key="play-0").click().run()
     assert any(e.startswith("Cannot play") for e in texts(app.error)) and not app.exception
     assert not app.get("video")
+
+
+@pytest.mark.models
+def test_a_recording_without_pictures_plays_in_an_audio_player(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sound = tones_wav(tmp_path / "memo.wav", 6.0, [Tone(3.0, 900)])
+    memo = mux(tmp_path / "memo.mp3", ["-i", str(sound)])
+    settings = Settings(modalities=("speech",), offline=True)
+    report = index_paths([memo], tmp_path / "index", settings, models=Models(speech=HeardTones()))
+    assert report.indexed == (memo,), report
+    app = page(monkeypatch, tmp_path / "index")
+    app.text_input(key="query").input("tone 900 hertz").run()
+    assert any("sound only" in m for m in texts(app.main.markdown)) and not app.error
+    app.button(key="play-0").click().run()
+    (player,) = app.get("audio")
+    assert player.proto.start_time == 3 and not app.get("video")
 
 
 # --- Helpers of the page and of the launcher -----------------------------------------------------

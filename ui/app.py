@@ -28,8 +28,9 @@ import numpy as np
 import streamlit as st
 
 from indexer.errors import IndexerError, describe
+from indexer.files import printable
 from search.engine import IndexStats, VideoSearch
-from search.errors import IndexEmpty, SearchError
+from search.errors import IndexEmpty, NoPicture, SearchError
 from search.types import Evidence, Filters, Hit, VideoRecord, clock
 from vidsearch.settings import Settings
 
@@ -79,6 +80,7 @@ class Playing(NamedTuple):
     path: Path
     start: float
     end: float
+    has_video: bool = True
 
 
 # --- Formatting ---------------------------------------------------------------------------------
@@ -234,7 +236,7 @@ def show_filters(engine: VideoSearch, videos: Sequence[VideoRecord]) -> tuple[tu
     searchable = engine.searchable()
     chosen = st.multiselect("Modalities", searchable, default=list(searchable), format_func=lambda m: LABELS.get(m, m))
     options: list[Path | None] = [None, *folders(videos)]
-    folder = st.selectbox("Folder", options, format_func=lambda f: "All folders" if f is None else str(f))
+    folder = st.selectbox("Folder", options, format_func=lambda f: "All folders" if f is None else printable(f))
     shortest, longest = duration_range(videos)
     return tuple(chosen), Filters(folder, shortest, longest)
 
@@ -318,9 +320,10 @@ def results(library: Library, request: Request, upload: Any) -> tuple[list[Hit],
 def show_video(chosen: Playing) -> None:
     """The chosen moment, playing from its start, or why it cannot."""
     if chosen.path.is_file() and os.access(chosen.path, os.R_OK):
-        st.video(str(chosen.path), start_time=int(chosen.start), autoplay=True)
+        player = st.video if chosen.has_video else st.audio
+        player(str(chosen.path), start_time=int(chosen.start), autoplay=True)
     else:
-        st.error(f"Cannot play {chosen.path}: the file is gone; re-index or `vidsearch remove` it.")
+        st.error(f"Cannot play {md(printable(chosen.path))}: the file is gone; re-index or `vidsearch remove` it.")
 
 
 def show_thumbnail(index: str, hit: Hit) -> None:
@@ -329,6 +332,8 @@ def show_thumbnail(index: str, hit: Hit) -> None:
     try:
         moment = hit.evidence[0].time if hit.evidence else hit.start
         st.image(thumbnail(index, hit.segment_ids[0], round(moment, 2)), width="stretch")
+    except NoPicture:
+        st.markdown(":material/graphic_eq: sound only")
     except SearchError as exc:  # the file is gone (VideoFileMissing), or the index changed under us
         st.info(f"No preview: {exc}")
 
@@ -336,15 +341,15 @@ def show_thumbnail(index: str, hit: Hit) -> None:
 def show_moment(index: str, hit: Hit, rank: int) -> None:
     """One moment of the grid: picture (or the video, once played), file, time range, score,
     modalities, evidence, and its buttons."""
-    chosen = Playing(hit.video, hit.start, hit.end)
+    chosen = Playing(hit.video, hit.start, hit.end, hit.has_video)
     playing = st.session_state.get("playing") == chosen
     with st.container(border=True):
         if playing:
             show_video(chosen)
         else:
             show_thumbnail(index, hit)
-        st.markdown(f"**{md(hit.video.name)}** · {span(hit.start, hit.end)}")
-        st.caption(f"score {hit.score:.3f} · {md(str(hit.video.parent))}")
+        st.markdown(f"**{md(printable(hit.video.name))}** · {span(hit.start, hit.end)}")
+        st.caption(f"score {hit.score:.3f} · {md(printable(hit.video.parent))}")
         st.markdown(badges(hit))
         for evidence in hit.evidence:
             st.markdown(evidence_line(evidence))
@@ -356,7 +361,7 @@ def show_moment(index: str, hit: Hit, rank: int) -> None:
                 "Play", key=f"play-{rank}", icon=":material/play_arrow:", on_click=play, args=(chosen,), width="stretch"
             )
         if hit.segment_ids:
-            label = f"{hit.video.name} {span(hit.start, hit.end)}"
+            label = f"{printable(hit.video.name)} {span(hit.start, hit.end)}"
             right.button(
                 "More like this",
                 key=f"like-{rank}",

@@ -34,11 +34,13 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from indexer.errors import IndexerError, ModelUnavailable
+from indexer.files import MEDIA_TYPES, printable
 from search import Filters, Hit, VideoSearch
 from search.errors import (
     IndexEmpty,
     IndexNotFound,
     ModelMismatch,
+    NoPicture,
     NoSearchableModality,
     SchemaMismatch,
     SearchError,
@@ -47,7 +49,7 @@ from search.errors import (
     VideoNotFound,
     VideoNotIndexed,
 )
-from search.types import SegmentRecord, VideoRecord
+from search.types import SegmentRecord, VideoRecord, path_json, track_json
 from vidsearch import __version__
 from vidsearch.settings import MODALITIES, Settings
 
@@ -63,26 +65,9 @@ MAX_PIXELS = 40_000_000
 """Largest uploaded image, pixels (a 40 MP photo): bigger ones are refused before decoding."""
 THUMBNAIL_QUALITY = 85
 """JPEG quality of thumbnails (0-100)."""
-VIDEO_TYPES = {
-    ".mp4": "video/mp4",
-    ".m4v": "video/mp4",
-    ".mov": "video/quicktime",
-    ".mkv": "video/x-matroska",
-    ".webm": "video/webm",
-    ".avi": "video/x-msvideo",
-    ".wmv": "video/x-ms-wmv",
-    ".flv": "video/x-flv",
-    ".mpg": "video/mpeg",
-    ".mpeg": "video/mpeg",
-    ".ts": "video/mp2t",
-    ".mts": "video/mp2t",
-    ".m2ts": "video/mp2t",
-    ".3gp": "video/3gpp",
-    ".ogv": "video/ogg",
-}
-"""Content types of the video suffixes the indexer accepts (mimetypes gets .ts and .mkv wrong or not at all)."""
 STATUS: tuple[tuple[type[Exception], int], ...] = (
     (VideoFileMissing, 410),
+    (NoPicture, 404),
     (SegmentNotFound, 404),
     (VideoNotFound, 404),
     (VideoNotIndexed, 404),
@@ -215,13 +200,15 @@ def _hit_json(engine: VideoSearch, hit: Hit) -> dict[str, Any]:
 def _video_json(video: VideoRecord) -> dict[str, Any]:
     return {
         "id": video.id,
-        "path": str(video.path),
+        **path_json("path", video.path),
         "duration": round(video.duration, 3),
         "width": video.width,
         "height": video.height,
         "fps": round(video.fps, 3),
         "modalities": list(video.modalities),
         "language": video.language or None,
+        "has_video": video.has_video,
+        "audio_tracks": [track_json(t) for t in video.tracks],
     }
 
 
@@ -303,8 +290,9 @@ def stream(service: Engine, video_id: VideoId) -> FileResponse:
     video, _segments = service.engine.video(video_id)
     if not video.path.is_file():
         raise VideoFileMissing(video.path)
-    kind = VIDEO_TYPES.get(video.path.suffix.lower(), "application/octet-stream")
-    return FileResponse(video.path, media_type=kind, filename=video.path.name, content_disposition_type="inline")
+    kind = MEDIA_TYPES.get(video.path.suffix.lower(), "application/octet-stream")
+    name = printable(video.path.name)  # a header must be text; the file itself is served byte for byte
+    return FileResponse(video.path, media_type=kind, filename=name, content_disposition_type="inline")
 
 
 def stats(service: Engine) -> dict[str, Any]:
@@ -372,7 +360,7 @@ def _status_of(exc: Exception) -> int:
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    return printable(text.splitlines()[0])  # a path in it may hold bytes JSON cannot carry
 
 
 async def _library_error(request: Request, exc: Exception) -> Response:

@@ -15,8 +15,9 @@ import numpy as np
 from pydantic import ValidationError
 
 from indexer.errors import IndexerError
+from indexer.files import is_text, printable
 from search.errors import IndexLocked, SearchError
-from search.types import Evidence, Filters, Hit, clock
+from search.types import Evidence, Filters, Hit, clock, path_json, track_json
 from vidsearch.settings import MODALITIES, Settings
 
 if TYPE_CHECKING:
@@ -181,6 +182,11 @@ def _emit(data: dict[str, Any]) -> None:
     print(json.dumps(data, ensure_ascii=False), flush=True)
 
 
+def _text(path: Path) -> str:
+    """A path in a JSON list: itself, or escaped when its name is not valid UTF-8 (see path_json)."""
+    return str(path) if is_text(path) else printable(path)
+
+
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from indexer import files
     from vidsearch.library import LOG_NAME, index_paths, known_paths
@@ -210,9 +216,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             address=args.ray or None,
         )
     summary = {
-        "indexed": [str(p) for p in report.indexed],
-        "skipped": [str(p) for p in report.skipped],
-        "failed": [{"path": str(f.path), "error": f.error} for f in report.failed],
+        "indexed": [_text(p) for p in report.indexed],
+        "skipped": [_text(p) for p in report.skipped],
+        "failed": [{"path": _text(f.path), "error": printable(f.error)} for f in report.failed],
         "missing_modalities": [{"modality": m.modality, "reason": m.reason} for m in report.missing],
     }
     if args.json:
@@ -224,7 +230,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             f"{len(report.failed)} failed; log: {args.index / LOG_NAME}"
         )
         for failure in report.failed:
-            print(f"failed   {failure.path}: {failure.error}")
+            print(f"failed   {printable(failure.path)}: {printable(failure.error)}")
     return 1 if report.failed else 0
 
 
@@ -285,7 +291,7 @@ def _show(args: argparse.Namespace, query: str, hits: list[Hit], many: bool = Fa
         print("  no matching moments")
     for hit in hits:
         segment = f"  segment {hit.segment_ids[0]}" if hit.segment_ids else ""
-        print(f"{hit.video}  {clock(hit.start)}–{clock(hit.end)}  {hit.score:.3f}{segment}")
+        print(f"{printable(hit.video)}  {clock(hit.start)}–{clock(hit.end)}  {hit.score:.3f}{segment}")
         for evidence in hit.evidence:
             print(f"    {_explain(evidence)}")
     return 0
@@ -298,7 +304,8 @@ def _explain(evidence: Evidence) -> str:
         return f"{evidence.modality:6} {evidence.score:.3f} at {where}"
     sure = f" (confidence {evidence.confidence:.2f})" if evidence.modality == "audio" and evidence.confidence else ""
     words = f"  [{', '.join(evidence.words)}]" if evidence.words else ""
-    return f"{evidence.modality:6} {evidence.score:.3f} at {where}  “{evidence.text}”{sure}{words}"
+    track = f"  on {printable(evidence.track.label())}" if evidence.track is not None else ""
+    return f"{evidence.modality:6} {evidence.score:.3f} at {where}  “{evidence.text}”{sure}{words}{track}"
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -341,17 +348,22 @@ def cmd_info(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _emit(
             {
-                "video": str(video.path),
+                **path_json("video", video.path),
                 "duration": round(video.duration, 3),
                 "fps": round(video.fps, 3),
                 "width": video.width,
                 "height": video.height,
                 "content_hash": video.content_hash,
+                "has_video": video.has_video,
+                "audio_tracks": [track_json(t) for t in video.tracks],
                 "segments": [{"id": s.id, "start": round(s.start, 3), "end": round(s.end, 3)} for s in segments],
             }
         )
     else:
-        print(f"{video.path}  {clock(video.duration)}  {video.width}x{video.height}  {video.fps:.2f} fps")
+        picture = f"{video.width}x{video.height}  {video.fps:.2f} fps" if video.has_video else "sound only"
+        print(f"{printable(video.path)}  {clock(video.duration)}  {picture}")
+        for track in video.tracks:
+            print(f"  audio {printable(track.label())}" + ("  default" if track.default else ""))
         for s in segments:
             print(f"  {s.start:9.3f}–{s.end:9.3f} s  ({clock(s.start)}–{clock(s.end)})")
     return 0
@@ -362,12 +374,12 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
     removed, missing = remove_paths(args.paths, args.index)
     if args.json:
-        _emit({"removed": [str(p) for p in removed], "not_indexed": [str(p) for p in missing]})
+        _emit({"removed": [_text(p) for p in removed], "not_indexed": [_text(p) for p in missing]})
     else:
         for path in removed:
-            print(f"removed  {path}")
+            print(f"removed  {printable(path)}")
         for path in missing:
-            print(f"not in index  {path}")
+            print(f"not in index  {printable(path)}")
     return 1 if missing else 0
 
 
@@ -468,17 +480,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         terminal.setLevel(level)  # the index log file lowers our loggers' levels; the terminal keeps this one
         return COMMANDS[args.command](args, settings_from(args))
     except UsageError as exc:
-        print(f"vidsearch: error: {exc} (see vidsearch --help)", file=sys.stderr)
+        print(f"vidsearch: error: {printable(str(exc))} (see vidsearch --help)", file=sys.stderr)
         return 2
     except ValidationError as exc:
         problem = exc.errors()[0]
         print(f"vidsearch: error: bad setting {'.'.join(map(str, problem['loc']))}: {problem['msg']}", file=sys.stderr)
         return 2
     except IndexLocked as exc:
-        print(f"vidsearch: error: {exc}", file=sys.stderr)
+        print(f"vidsearch: error: {printable(str(exc))}", file=sys.stderr)
         return LOCKED
     except (SearchError, IndexerError) as exc:
-        print(f"vidsearch: error: {exc}", file=sys.stderr)
+        print(f"vidsearch: error: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("vidsearch: interrupted", file=sys.stderr)

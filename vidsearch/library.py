@@ -14,11 +14,13 @@ from pathlib import Path
 
 from indexer import files
 from indexer.pipeline import Models, StageClock
+from indexer.types import IndexedVideo
+from search.errors import IndexWriteError
 from search.store import DB_NAME, Store
 from search.types import ModelRecord
 from vidsearch import models as registry
 from vidsearch.settings import Settings
-from vidsearch.workers import BACKENDS, Failure, Heard, Job, Outcome, Setup, Workers
+from vidsearch.workers import BACKENDS, Failure, Heard, Job, Outcome, Setup, Workers, reason
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +96,9 @@ def index_paths(
 @contextmanager
 def _logging_to(path: Path) -> Iterator[None]:
     """Append this package's INFO-and-above records to `path` while indexing."""
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = logging.FileHandler(path, encoding="utf-8", errors="backslashreplace")
     handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_OneLine("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     loggers = [logging.getLogger(name) for name in ("vidsearch", "indexer", "search")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
@@ -110,6 +112,14 @@ def _logging_to(path: Path) -> Iterator[None]:
             logger.removeHandler(handler)
             logger.setLevel(level)
         handler.close()
+
+
+class _OneLine(logging.Formatter):
+    """Log records one line each, whatever the file names in them hold (newlines, bytes that are
+    not UTF-8): see `files.printable`."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return files.printable(super().formatMessage(record))
 
 
 def known_paths(index: Path) -> list[Path]:
@@ -179,8 +189,17 @@ class _Run:
     def _write(self, store: Store, job: Job, outcome: Outcome) -> None:
         if isinstance(outcome, Failure):
             return self._fail(outcome.path, outcome.error)
-        if isinstance(outcome, Heard):
-            return self._extend(store, job, outcome)
+        try:
+            if isinstance(outcome, Heard):
+                self._extend(store, job, outcome)
+            else:
+                self._put(store, job, outcome)
+        except IndexWriteError:
+            raise  # the disk, not the file: every file after it would fail the same way
+        except Exception as exc:  # a bug storing one file must not end the batch
+            self._fail(job.path, reason(job.path, exc))
+
+    def _put(self, store: Store, job: Job, outcome: IndexedVideo) -> None:
         with self.clock.stage("store"):
             store.put(outcome)
             if len(self.indexed) % SAVE_EVERY == SAVE_EVERY - 1:

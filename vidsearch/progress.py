@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from indexer.files import printable
 from vidsearch.library import FileEvent
 
 FINAL = frozenset({"indexed", "updated", "skipped", "failed"})
@@ -29,12 +30,12 @@ class Progress:
     def __call__(self, event: FileEvent) -> None:
         if event.outcome == "started":
             if self.bar is not None:
-                self.bar.set_postfix_str(f"{self.hours:.2f} h of video · {event.path.name}", refresh=True)
+                self.bar.set_postfix_str(f"{self.hours:.2f} h of video · {printable(event.path.name)}", refresh=True)
             return
         if event.outcome not in FINAL:
             return
         self.hours += event.video_seconds / 3600
-        line = f"{event.outcome:8} {event.path}" + (f": {event.error}" if event.error else "")
+        line = f"{event.outcome:8} {printable(event.path)}" + (f": {printable(event.error)}" if event.error else "")
         if self.bar is not None:
             if event.outcome == "failed":
                 self.bar.write(line, file=sys.stderr)

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     min_shot: float = Field(0.5, ge=0, description="shortest shot, seconds")
     cut_threshold: float = Field(27.0, gt=0, description="content-change score of a hard cut")
     fade_threshold: float = Field(12.0, ge=0, description="mean pixel level (0-255) of a black frame")
+    jump_threshold: float = Field(
+        3.0, ge=0, description="how far a jump cut's change stands out from the frames around it (ratio); 0: off"
+    )
     keyframes: int = Field(3, ge=1, description="most keyframes embedded per segment")
     keyframe_fps: float = Field(2.0, gt=0, description="rate at which keyframe candidates are sampled")
     batch_size: int = Field(32, ge=1, description="images per model call")
@@ -46,6 +49,9 @@ class Settings(BaseSettings):
     whisper_compute_type: str = Field("default", description="CTranslate2 compute type (default int8 CPU, fp16 GPU)")
     language: str | None = Field(None, description="spoken language (ISO code); default: detected per file")
     text_model: str | None = Field(None, description="sentence-transformers dir or hub name; default all-MiniLM-L6-v2")
+    audio_tracks: Literal["all", "main"] = Field(
+        "all", description="audio tracks heard: all, or only the main one (flagged default, else the first)"
+    )
     audio_model: Path | None = Field(None, description="YAMNet .tflite file (class map CSV beside it)")
     audio_threshold: float = Field(0.3, gt=0, le=1, description="lowest class score that counts as a sound event")
     ocr_fps: float = Field(1.0, gt=0, description="rate at which frames are checked for new on-screen text")
