@@ -241,7 +241,11 @@ class VideoIndexer:
             closed += segmenter.finish(end)
         cuts += last_cuts
         batcher.add(closed, segments)
-        text = reader.finish(end, cuts) if reader else []
+        # text over one camera's footage stays across its jump cuts (a title, a lower third); a
+        # jump cut found where a title vanishes from a still picture must not cut the text beside it
+        jumps = set(detector.jumps)
+        scene_cuts = [cut for cut in cuts if cut not in jumps]
+        text = reader.finish(end, scene_cuts) if reader else []
         return Pictures(segments, batcher.flush(), text, end)
 
     def _sound(self, info: VideoInfo, modalities: tuple[str, ...], deadline: Deadline) -> Sound:

@@ -261,6 +261,8 @@ class ShotDetector:
         self._times = array("d")
         self._held: list[tuple[float, float, bool]] = []  # (cut, when reported, is a jump cut)
         self._emitted = -math.inf
+        self.jumps: list[float] = []
+        """The cuts returned so far that are jump cuts (one camera, the same backdrop on both sides)."""
 
     def push(self, frame: Frame) -> list[float]:
         """Feed the next frame (RGB); returns settled cut times, in order."""
@@ -288,6 +290,7 @@ class ShotDetector:
         for cut in sorted(cut for cut, _, jump in self._held if jump):
             if all(abs(cut - other) >= self._min_shot for other in [self._emitted, *cuts]):
                 cuts.append(cut)
+                self.jumps.append(cut)
         self._held = []
         cuts.sort()
         if cuts:
