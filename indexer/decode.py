@@ -171,10 +171,12 @@ def pyav_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:
         stream = _video_stream(container)
         stream.thread_type = "AUTO"
         origin = _origin(container, stream)
+        clock = _Clock(1.0 / max(info.fps, 1e-3))
         index = 0
         try:
             for frame in container.decode(stream):
-                time = float(frame.pts * stream.time_base) - origin if frame.pts is not None else index / info.fps
+                stamp = float(frame.pts * stream.time_base) - origin if frame.pts is not None else index / info.fps
+                time = clock(stamp)
                 image = frame.to_ndarray(width=width, height=height, format="rgb24")
                 yield Frame(index, max(0.0, time), _upright(image, info.rotation))
                 index += 1
@@ -182,6 +184,30 @@ def pyav_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:
             if index == 0:
                 raise VideoError(info.path, f"video does not decode ({describe(exc, 200)})") from exc
             log.warning("%s: decoding stopped after %d frames: %s", info.path, index, describe(exc, 200))
+
+
+RESET = 1.0
+"""Seconds by which a frame's timestamp may fall behind the frame before it before that counts as
+the clock starting again (frames come in presentation order, so a real step back is a reset)."""
+
+
+class _Clock:
+    """Frame times on one timeline: when timestamps jump back by more than RESET seconds (two
+    recordings joined byte for byte, `cat a.ts b.ts`: the second's clock starts again), the frames
+    go on from the one before, as players play them."""
+
+    def __init__(self, step: float) -> None:
+        self.step = step
+        self.shift = 0.0
+        self.last: float | None = None
+
+    def __call__(self, stamp: float) -> float:
+        time = stamp + self.shift
+        if self.last is not None and time < self.last - RESET:
+            self.shift += self.last + self.step - time
+            time = self.last + self.step
+        self.last = time
+        return time
 
 
 def _origin(container, stream) -> float:  # type: ignore[no-untyped-def]
@@ -230,6 +256,7 @@ def _decord_batches(reader, info: VideoInfo, batch: int = 32) -> Iterator[Frame]
 
     total = len(reader)
     rotation = info.rotation
+    clock = _Clock(1.0 / max(info.fps, 1e-3))
     for first in range(0, total, batch):
         indices = list(range(first, min(total, first + batch)))
         try:
@@ -240,9 +267,10 @@ def _decord_batches(reader, info: VideoInfo, batch: int = 32) -> Iterator[Frame]
                 raise VideoError(info.path, f"video does not decode ({describe(exc, 200)})") from exc
             log.warning("%s: decoding stopped after %d frames: %s", info.path, first, describe(exc, 200))
             return
-        for index, image, time in zip(indices, images, times):
+        for index, image, stamp in zip(indices, images, times):
+            time = clock(float(stamp))
             # a copy: a view would keep the whole batch alive as long as any one frame is kept
-            yield Frame(index, max(0.0, round(float(time), 6)), _upright(image.copy(), rotation))
+            yield Frame(index, max(0.0, round(time, 6)), _upright(image.copy(), rotation))
 
 
 def auto_frames(info: VideoInfo, short_side: int) -> Iterator[Frame]:

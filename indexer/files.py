@@ -57,14 +57,24 @@ ESCAPES = {**{n: f"\\x{n:02x}" for n in [*range(32), 127]}, 9: "\\t", 10: "\\n",
 
 def printable(name: Path | str) -> str:
     """`name` (a path, or text that holds one) as text that prints on one line anywhere: bytes that
-    are not UTF-8 as \\xNN (Python's surrogate escapes, as `os.fsdecode` makes them) and control
-    characters escaped (\\n). Only for showing: the path itself is kept as it is."""
-    text = str(name)
+    are not UTF-8 as \\xNN (Python's surrogate escapes, as `os.fsdecode` makes them), control
+    characters escaped (\\n), and, where the path separator is not one, a backslash doubled (so a
+    name holding the four characters \\xe9 is not shown as one holding the byte). Only for
+    showing: the path itself is kept as it is."""
+    text = str(name).replace("\\", "\\\\") if os.sep != "\\" else str(name)
     try:
         text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:  # a lone surrogate that is no escaped byte (Windows names may hold one)
         text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text.translate(ESCAPES)
+
+
+class OneLine(logging.Formatter):
+    """Log records one line each, whatever the file names in them hold (newlines, bytes that are
+    not UTF-8): the message goes through `printable` (a traceback, if any, follows as it is)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
 
 
 def is_text(path: Path) -> bool:

@@ -111,7 +111,8 @@ class ScreenText:
     def _update(self, lines: list[TextLine], sample: int) -> None:
         still: list[_Line] = []
         for line in lines:
-            if len(_key(line.text)) < 2:
+            key = _key(line.text)
+            if len(key) < 2 and not key.isdigit():  # a lone letter is mostly texture; a lone digit counts
                 continue
             match = next((o for o in self._open if o not in still and _continues(o, line.text)), None)
             if match is None:
@@ -238,19 +239,23 @@ def _key(text: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    """Lower-case runs of letters and digits; a lone lookalike digit inside a word of letters is
-    read as the letter it looks like ("c1osed" -> "closed")."""
-    return [_unmistaken(word) for word in re.findall(r"[^\W_]+", text.lower())]
+    """Lower-case runs of letters and digits."""
+    return re.findall(r"[^\W_]+", text.lower())
 
 
-def _unmistaken(word: str) -> str:
-    digits = [i for i, c in enumerate(word) if c.isdigit()]
-    if len(digits) != 1 or sum(c.isalpha() for c in word) < 3:
-        return word
-    i = digits[0]
-    if word[i] in LOOKALIKE and 0 < i < len(word) - 1 and word[i - 1].isalpha() and word[i + 1].isalpha():
-        return word[:i] + LOOKALIKE[word[i]] + word[i + 1 :]
-    return word
+def _numbers_agree(key_a: str, key_b: str, ops: list[Opcode]) -> bool:
+    """Whether two readings (`ops` align their keys) say the same numbers: every difference that
+    touches a digit is one digit read for the letter it looks like, or back ("B0ARDING"); a digit
+    read as another digit ("KX1PQ", "KX5PQ") is another number."""
+    for tag, i1, i2, j1, j2 in ops:
+        before, after = key_a[i1:i2], key_b[j1:j2]
+        if tag != "equal" and _digits(before + after) and not _lookalike(before, after):
+            return False
+    return True
+
+
+def _lookalike(a: str, b: str) -> bool:
+    return len(a) == len(b) == 1 and (LOOKALIKE.get(a) == b or LOOKALIKE.get(b) == a)
 
 
 Opcode = tuple[str, int, int, int, int]
@@ -260,9 +265,10 @@ def near(a: str, b: str) -> bool:
     """Whether readings `a` and `b` may be one line misread: the same digits, and at least
     SAME_TEXT alike letter for letter (spaces, case and punctuation aside)."""
     key_a, key_b = _key(a), _key(b)
-    if _digits(key_a) != _digits(key_b):
-        return False
-    return key_a == key_b or difflib.SequenceMatcher(None, key_a, key_b, autojunk=False).ratio() >= SAME_TEXT
+    if key_a == key_b:
+        return True
+    matcher = difflib.SequenceMatcher(None, key_a, key_b, autojunk=False)
+    return _numbers_agree(key_a, key_b, list(matcher.get_opcodes())) and matcher.ratio() >= SAME_TEXT
 
 
 def same_line(a: str, b: str) -> bool:
@@ -278,15 +284,15 @@ def same_line(a: str, b: str) -> bool:
     key_a, key_b = "".join(words_a), "".join(words_b)
     if key_a == key_b:
         return True
-    if not key_a or not key_b or _digits(key_a) != _digits(key_b):
+    if not key_a or not key_b:
         return False
     matcher = difflib.SequenceMatcher(None, key_a, key_b, autojunk=False)
     if matcher.ratio() < SAME_TEXT:
         return False
     ops: list[Opcode] = list(matcher.get_opcodes())
-    for tag, i1, i2, j1, j2 in ops:
-        if tag != "equal" and (max(i2 - i1, j2 - j1) > NOISE or _digits(key_a[i1:i2] + key_b[j1:j2])):
-            return False
+    longest = max((max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal"), default=0)
+    if longest > NOISE or not _numbers_agree(key_a, key_b, ops):
+        return False
     flipped = [(tag, j1, j2, i1, i2) for tag, i1, i2, j1, j2 in ops]
     return _only_misread(words_a, key_b, ops) and _only_misread(words_b, key_a, flipped)
 

@@ -59,23 +59,29 @@ RULES: dict[str, Rule] = {"score": noisy_or, "rrf": reciprocal_rank}
 
 def fuse(candidates: Sequence[Candidate], weights: Mapping[str, float], rule: str = "score") -> list[Moment]:
     """Moments, best first. Candidates are taken strongest first; each joins the first moment of
-    its video whose seed it overlaps (if that moment has no evidence of its modality yet) or seeds
-    a new moment. Joining against the seed, not the growing union, keeps moments from chaining."""
+    its video whose seed it overlaps (within JOIN_SLACK) and that has no evidence of its modality
+    yet; is dropped when it overlaps (strictly) a moment's evidence of its own modality, being a
+    weaker find of the same thing; or else seeds a new moment. So what one modality found at
+    different times stays apart (a counter's "ROUND 3" beside "ROUND 2" and "ROUND 4"). Joining
+    against the seed, not the growing union, keeps moments from chaining."""
     combine = RULES[rule]
     moments: list[Moment] = []
     by_video: dict[int, list[Moment]] = {}
     for candidate in sorted(candidates, key=lambda c: -weights.get(c.evidence.modality, 1.0) * c.match):
         modality = candidate.evidence.modality
-        home = next((m for m in by_video.get(candidate.video.id, []) if _overlaps(m.seed, candidate)), None)
+        here = by_video.setdefault(candidate.video.id, [])
+        if any(modality in m.best and _overlaps(m.best[modality], candidate, 0.0) for m in here):
+            continue
+        home = next((m for m in here if modality not in m.best and _overlaps(m.seed, candidate)), None)
         if home is None:
             home = Moment(candidate)
             moments.append(home)
-            by_video.setdefault(candidate.video.id, []).append(home)
-        home.best.setdefault(modality, candidate)
+            here.append(home)
+        home.best[modality] = candidate
     for moment in moments:
         moment.score = combine(moment.best, weights)
     return sorted(moments, key=lambda m: -m.score)
 
 
-def _overlaps(seed: Candidate, other: Candidate) -> bool:
-    return other.start < seed.end + JOIN_SLACK and other.end > seed.start - JOIN_SLACK
+def _overlaps(seed: Candidate, other: Candidate, slack: float = JOIN_SLACK) -> bool:
+    return other.start < seed.end + slack and other.end > seed.start - slack

@@ -78,6 +78,17 @@ def test_a_folder_of_odd_names_is_indexed_and_the_json_summary_always_printed(
     assert again.returncode == 0 and len(json.loads(again.stdout.decode())["skipped"]) == len(NAMES)
 
 
+def test_a_failed_file_with_an_odd_name_is_one_line_on_stderr(tmp_path: Path) -> None:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    broken = Path(os.fsdecode(os.fsencode(folder) + b"/broken\xe9\n.mp4"))
+    broken.write_bytes(b"not a video")
+    done = run_cli("index", folder, "--index", tmp_path / "index", "--json", "--modalities", "none")
+    assert done.returncode == 1
+    (line,) = done.stderr.decode("utf-8").splitlines()
+    assert line.startswith("vidsearch: ") and "/broken\\xe9\\n.mp4: not a readable media file" in line
+
+
 def test_human_output_prints_one_line_per_file_whatever_its_name(oddly_named: Path, tmp_path: Path) -> None:
     done = run_cli("index", oddly_named, "--index", tmp_path / "index", "--modalities", "none")
     assert done.returncode == 0
@@ -85,6 +96,7 @@ def test_human_output_prints_one_line_per_file_whatever_its_name(oddly_named: Pa
     assert len([line for line in lines if line.startswith("indexed ")]) == len(NAMES)
     assert any(line.endswith("/new\\nline.mp4") for line in lines)
     assert any(line.endswith("/\\xff\\xfe.mp4") for line in lines)
+    assert any(line.endswith("/back\\\\slash and tab\\t.mp4") for line in lines), "a backslash is doubled"
     info = run_cli("info", oddly_named / os.fsdecode(b"caf\xe9.mp4"), "--index", tmp_path / "index", "--json")
     shown = json.loads(info.stdout.decode("utf-8"))
     assert shown["video"].endswith("caf\\xe9.mp4")

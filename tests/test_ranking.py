@@ -59,6 +59,20 @@ def test_same_times_in_other_videos_stay_apart_and_weights_count() -> None:
     assert [m.seed.video.id for m in moments] == [2, 1]
 
 
+def test_what_one_modality_found_at_touching_times_stays_apart() -> None:
+    """A counter: "ROUND 2", "ROUND 3", "ROUND 4" on screen one after another. The one asked for
+    is its own moment, even when its neighbours match the words better."""
+    rounds = [_candidate("ocr", 2, 4, 0.8), _candidate("ocr", 4, 6, 0.7), _candidate("ocr", 6, 8, 0.8)]
+    moments = fuse(rounds, {})
+    assert sorted((m.seed.start, m.seed.end) for m in moments) == [(2, 4), (4, 6), (6, 8)]
+
+
+def test_a_weaker_find_of_the_same_thing_joins_its_moment() -> None:
+    moments = fuse([_candidate("ocr", 2, 6, 0.8), _candidate("ocr", 3, 5, 0.6), _candidate("speech", 6.2, 8, 0.5)], {})
+    assert len(moments) == 1 and set(moments[0].best) == {"ocr", "speech"}
+    assert moments[0].best["ocr"].match == 0.8
+
+
 def test_rrf_ranks_by_position_not_scale() -> None:
     moments = fuse(
         [_candidate("visual", 0, 5, 0.99), _candidate("speech", 20, 22, 0.4), _candidate("ocr", 20, 25, 0.4)],

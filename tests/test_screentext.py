@@ -90,6 +90,11 @@ def test_a_ticking_timecode_is_a_span_per_value() -> None:
     assert_spans(spans_of(screen), [(f"LIVE 00:00:{n:02d}", n, n + 1) for n in range(6)])
 
 
+def test_a_counter_of_single_digits_keeps_every_value() -> None:
+    screen = Screen([Shown(n, n + 1, (str(n),)) for n in range(10)])
+    assert_spans(spans_of(screen), [(str(n), n, n + 1) for n in range(10)])
+
+
 def test_a_scoreboard_and_slide_numbers_keep_every_value() -> None:
     script = ["HOME 2 - 1 AWAY", "HOME 2 - 2 AWAY", "HOME 12 - 2 AWAY", "Slide 9 of 12", "Slide 10 of 12"]
     screen = Screen([Shown(2 * n, 2 * n + 2, (text,)) for n, text in enumerate(script)])
@@ -212,6 +217,10 @@ def test_spans_never_outlast_the_video() -> None:
         ("GATE B12 - BOARDING", "gate b12 boarding.", True),
         ("CENTRAL STATION", "CENTRAI STATION", True),
         ("Gate B12 closed", "Gate B12 c1osed", True),
+        ("GATE B12 B0ARDING", "GATE B12 BOARDING", True),
+        ("PLATE KX1PQ", "PLATE KX5PQ", False),
+        ("ROOM B1LK", "ROOM B5LK", False),
+        ("7", "8", False),
         ("Bahnsteig vier", "Bahnstieg vier", True),
         ("北京欢迎你们大家", "北京欢迎你们大众", True),
     ],

@@ -87,11 +87,15 @@ def test_a_clock_that_restarts_mid_file_plays_on_in_order(tmp_path: Path) -> Non
     """Two recordings joined byte for byte (`cat a.ts b.ts`): the second's timestamps start again
     at zero; players play it after the first, and so is it heard."""
     sound = tones_wav(tmp_path / "t.wav", 12.0, [Tone(2.0, 500), Tone(8.0, 900)])
-    first = mux(tmp_path / "a.ts", ["-i", str(sound)], "-t", "6", "-c:a", "mp2")
-    second = mux(tmp_path / "b.ts", ["-ss", "6", "-i", str(sound)], "-c:a", "mp2")
+    first = mux(tmp_path / "a.ts", [*picture(6), "-i", str(sound)], "-t", "6", "-c:a", "mp2")
+    second = mux(tmp_path / "b.ts", [*picture(6), "-ss", "6", "-i", str(sound)], "-c:a", "mp2")
     path = tmp_path / "joined.ts"
     path.write_bytes(first.read_bytes() + second.read_bytes())
-    assert starts(index(path)) == pytest.approx([2.0, 8.0], abs=EXACT)
+    indexed = index(path)
+    assert starts(indexed) == pytest.approx([2.0, 8.0], abs=EXACT)
+    assert_covers(indexed.segments, 12.0)
+    times = [frame.time for frame in decode.frames(decode.probe(path), 64)]
+    assert len(times) == 300 and all(b > a for a, b in itertools.pairwise(times)), "the pictures play on too"
 
 
 def test_timestamps_that_wrap_around_keep_their_order(tmp_path: Path) -> None:

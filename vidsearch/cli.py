@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from indexer.errors import IndexerError
-from indexer.files import is_text, printable
+from indexer.files import OneLine, is_text, printable
 from search.errors import IndexLocked, SearchError
 from search.types import Evidence, Filters, Hit, clock, path_json, track_json
 from vidsearch.settings import MODALITIES, Settings
@@ -469,7 +469,7 @@ LOCKED = 75
 
 def main(argv: Sequence[str] | None = None) -> int:
     terminal = logging.StreamHandler(sys.stderr)
-    terminal.setFormatter(logging.Formatter("vidsearch: %(message)s"))
+    terminal.setFormatter(OneLine("vidsearch: %(message)s"))
     root = logging.getLogger()
     if not root.handlers:
         root.addHandler(terminal)
@@ -495,6 +495,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vidsearch: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `vidsearch ... | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exiting flushes nowhere
+        return 141
 
 
 if __name__ == "__main__":

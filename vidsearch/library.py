@@ -98,7 +98,7 @@ def _logging_to(path: Path) -> Iterator[None]:
     """Append this package's INFO-and-above records to `path` while indexing."""
     handler = logging.FileHandler(path, encoding="utf-8", errors="backslashreplace")
     handler.setLevel(logging.INFO)
-    handler.setFormatter(_OneLine("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(files.OneLine("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     loggers = [logging.getLogger(name) for name in ("vidsearch", "indexer", "search")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
@@ -112,14 +112,6 @@ def _logging_to(path: Path) -> Iterator[None]:
             logger.removeHandler(handler)
             logger.setLevel(level)
         handler.close()
-
-
-class _OneLine(logging.Formatter):
-    """Log records one line each, whatever the file names in them hold (newlines, bytes that are
-    not UTF-8): see `files.printable`."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:
-        return files.printable(super().formatMessage(record))
 
 
 def known_paths(index: Path) -> list[Path]:
