@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer import files
 from indexer.errors import NoPicture, VideoError, describe
 from indexer.types import AudioTrack, Frame, VideoInfo
 
@@ -23,8 +24,14 @@ FrameSource = Callable[[VideoInfo, int], Iterator[Frame]]
 
 
 def _open(path: Path):  # type: ignore[no-untyped-def]
+    """The container at `path`; a FIFO or device is refused before it is opened (reading one
+    could block forever)."""
     import av
 
+    try:
+        files.fingerprint(path)  # NotARegularFile
+    except OSError as exc:
+        raise VideoError(path, f"not a readable media file ({describe(exc, 200)})") from exc
     try:
         return av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:

@@ -34,6 +34,14 @@ class ModelUnavailable(IndexerError):
         self.reason = reason
 
 
+class NotARegularFile(VideoError):
+    """A path names a FIFO, a device, a socket or a folder: reading it could block forever or
+    never end, so it is not opened."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        super().__init__(path, f"not a regular file (a {kind}); not opened")
+
+
 class NoPicture(VideoError):
     """A file has sound only, and no cover art either: there is no picture to show."""
 
@@ -47,6 +55,14 @@ class TimeLimitExceeded(VideoError):
     def __init__(self, path: Path, limit: float) -> None:
         super().__init__(path, f"took longer than its {limit:.0f} s limit (VIDSEARCH_TIME_LIMIT*)")
         self.limit = limit
+
+
+class Interrupted(VideoError):
+    """The run was asked to stop (SIGINT, SIGTERM) while this file was being indexed: it is left
+    for the next run, neither indexed nor failed."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "interrupted: the run was asked to stop")
 
 
 class Cancelled(VideoError):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from indexer.errors import NotARegularFile
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +97,23 @@ class Fingerprint:
     mtime: float
 
 
+SPECIAL = (
+    (stat.S_ISFIFO, "FIFO"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISDIR, "folder"),
+)
+"""What a path that is no regular file is, by its mode."""
+
+
 def fingerprint(path: Path) -> Fingerprint:
-    stat = path.stat()
-    return Fingerprint(size=stat.st_size, mtime=stat.st_mtime)
+    """Size and modification time of `path` (following symlinks); OSError when it cannot be
+    seen, NotARegularFile when it is no regular file."""
+    found = path.stat()
+    if not stat.S_ISREG(found.st_mode):
+        raise NotARegularFile(path, next((name for test, name in SPECIAL if test(found.st_mode)), "special file"))
+    return Fingerprint(size=found.st_size, mtime=found.st_mtime)
 
 
 def content_hash(path: Path) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 
 from indexer import decode, files, keyframes, tracks
 from indexer.encoders import Encoder, SoundDetector, TextReader, Transcriber
-from indexer.errors import Cancelled, TimeLimitExceeded, VideoError
+from indexer.errors import Cancelled, Interrupted, TimeLimitExceeded, VideoError
 from indexer.flow import Ahead
 from indexer.heap import HeapTrimmer
 from indexer.pauses import pause_segments
@@ -110,14 +110,18 @@ class Deadline:
     limit: float
     at: float
     stopped: threading.Event = field(default_factory=threading.Event, compare=False)
+    halted: threading.Event | None = field(default=None, compare=False)
+    """Set when the whole run is to stop (see VideoIndexer's `halt`)."""
 
     @classmethod
-    def start(cls, path: Path, info: VideoInfo, settings: Settings) -> Deadline:
+    def start(cls, path: Path, info: VideoInfo, settings: Settings, halt: threading.Event | None = None) -> Deadline:
         duration = max(0.0, info.duration, info.audio_duration)
         limit = settings.time_limit + settings.time_limit_per_second * duration
-        return cls(path, limit, time.monotonic() + limit)
+        return cls(path, limit, time.monotonic() + limit, halted=halt)
 
     def check(self) -> None:
+        if self.halted is not None and self.halted.is_set():
+            raise Interrupted(self.path)
         if self.stopped.is_set():
             raise Cancelled(self.path)
         if time.monotonic() > self.at:
@@ -146,10 +150,15 @@ class VideoIndexer:
     With no image encoder the visual modality is off: segments are still found, nothing is embedded.
     """
 
-    def __init__(self, settings: Settings, models: Models, clock: StageClock | None = None):
+    def __init__(
+        self, settings: Settings, models: Models, clock: StageClock | None = None, halt: threading.Event | None = None
+    ):
+        """`halt`, once set, makes the file at work raise Interrupted at its next check (between
+        frames, between chunks of sound): how a run asked to stop lets go of a long file."""
         self.settings = settings
         self.models = models
         self.clock = clock or StageClock()
+        self.halt = halt
         self._shots = ShotParams(
             cut_threshold=settings.cut_threshold,
             fade_threshold=settings.fade_threshold,
@@ -165,7 +174,7 @@ class VideoIndexer:
         end (or there are none), segments are cut in the pauses of what is said."""
         with self.clock.stage("decode"):
             info = decode.probe(path)
-        deadline = Deadline.start(path, info, self.settings)
+        deadline = Deadline.start(path, info, self.settings, self.halt)
         with ThreadPoolExecutor(1, thread_name_prefix="sound") as beside:
             sound = beside.submit(self._sound, info, self.models.modalities, deadline)
             try:
@@ -204,7 +213,7 @@ class VideoIndexer:
         no picture is decoded. How speech or sounds are added to an index that lacks them."""
         with self.clock.stage("decode"):
             info = decode.probe(path)
-        heard = self._sound(info, modalities, Deadline.start(path, info, self.settings))
+        heard = self._sound(info, modalities, Deadline.start(path, info, self.settings, self.halt))
         return heard.spans, self._embed_spans(heard.spans), heard.language
 
     def _pictures(self, info: VideoInfo, deadline: Deadline) -> Pictures:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -219,3 +220,60 @@ def test_serve_refuses_a_missing_index_and_an_empty_token_in_one_line(tmp_path: 
     monkeypatch.setenv("VIDSEARCH_API_TOKEN", "")
     code, _, err = cli(capsys, "serve", "--index", tmp_path / "none", "--token", "")
     assert code == 1 and "no index at" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["search", "--like", "18446744073709551616"], "is not a segment id"),
+        (["search", "q", "--min-duration", "-5"], "is not a number of seconds"),
+        (["search", "q", "--max-duration", "nan"], "is not a number of seconds"),
+        (["search", "q", "--min-duration", "9", "--max-duration", "3"], "is more than --max-duration"),
+        (["serve", "--port", "99999"], "is not a port number"),
+        (["serve", "--port", "-1"], "is not a port number"),
+        (["ui", "--port", "70000"], "is not a port number"),
+    ],
+)
+def test_out_of_range_numbers_are_one_line_usage_errors(indexed: Path, capsys, args: list[str], says: str) -> None:
+    code, _, err = cli(capsys, *args, "--index", indexed)
+    assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(("value", "says"), [("foo", "lists are JSON"), ('["foo"]', "unknown modality foo")])
+def test_a_bad_setting_in_the_environment_is_one_line(
+    indexed: Path, capsys, monkeypatch, value: str, says: str
+) -> None:
+    monkeypatch.setenv("VIDSEARCH_MODALITIES", value)
+    code, _, err = cli(capsys, "search", "q", "--index", indexed)
+    assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_queries_file_that_is_not_text_is_one_line(indexed: Path, tmp_path: Path, capsys) -> None:
+    queries = tmp_path / "q.txt"
+    queries.write_bytes(b"red\n\xff\xfe blue\n")
+    code, _, err = cli(capsys, "search", "--queries-file", queries, "--index", indexed)
+    assert code == 2 and "is not UTF-8 text" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_refused_not_waited_on(indexed: Path, tmp_path: Path, capsys) -> None:
+    fifo = tmp_path / "x.mp4"
+    os.mkfifo(fifo)
+    code, out, _ = cli(capsys, "index", fifo, "--index", indexed, "--modalities", "none")
+    assert code == 1 and "not a regular file (a FIFO)" in out
+    code, _, err = cli(capsys, "search", "--image", fifo, "--index", indexed)
+    assert code == 1 and "not a regular file (a FIFO)" in err
+
+
+def test_an_empty_folder_says_there_is_nothing_to_index(tmp_path: Path, capsys, caplog) -> None:
+    (tmp_path / "empty").mkdir()
+    code, out, _ = cli(capsys, "index", tmp_path / "empty", "--index", tmp_path / "index", "--modalities", "none")
+    assert code == 0 and "no video or audio files in" in caplog.text and "0 indexed" in out
+
+
+def test_output_cut_short_by_a_closed_pipe_ends_quietly(indexed: Path, tmp_path: Path) -> None:
+    queries = tmp_path / "q.txt"
+    queries.write_text("a red square\n" * 2000)  # far more output than a pipe holds
+    command = f"{sys.executable} -m vidsearch.cli search --queries-file {queries} --index {indexed} --json | head -c 1"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout == "{" and done.stderr == "" and done.returncode == 141

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -13,9 +14,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from indexer.errors import IndexerError
-from indexer.files import OneLine, is_text, printable
+from indexer.files import OneLine, fingerprint, is_text, printable
 from search.errors import IndexLocked, SearchError
 from search.types import Evidence, Filters, Hit, clock, path_json, track_json
 from vidsearch.settings import MODALITIES, Settings
@@ -33,6 +35,26 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+
+def _number(kind: Callable[[str], float], low: float, high: float, what: str) -> Callable[[str], Any]:
+    """An argparse type: `kind` of `text`, finite, within [low, high], else a one-line usage error."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return parse
+
+
+_segment_id = _number(int, 1, 2**63 - 1, "a segment id (a whole number from 1)")
+_seconds = _number(float, 0, math.inf, "a number of seconds (0 or more)")
+_port = _number(int, 0, 65535, "a port number (0-65535)")
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
@@ -73,11 +95,11 @@ def _search_args(search: argparse.ArgumentParser) -> None:
     search.add_argument("query", nargs="?")
     search.add_argument("--queries-file", type=Path, help="one query per line; prints one JSON object per line")
     search.add_argument("--image", type=Path, help="find moments that look like this picture (visual search)")
-    search.add_argument("--like", type=int, metavar="SEGMENT_ID", help="find moments like this segment")
+    search.add_argument("--like", type=_segment_id, metavar="SEGMENT_ID", help="find moments like this segment")
     search.add_argument("--index", required=True, type=Path)
     search.add_argument("--folder", type=Path, help="only videos under this folder")
-    search.add_argument("--min-duration", type=float, help="only videos at least this long (seconds)")
-    search.add_argument("--max-duration", type=float, help="only videos at most this long (seconds)")
+    search.add_argument("--min-duration", type=_seconds, help="only videos at least this long (seconds)")
+    search.add_argument("--max-duration", type=_seconds, help="only videos at most this long (seconds)")
     search.add_argument("-k", type=int, default=10, help="number of moments (default 10)")
     search.add_argument("--json", action="store_true")
     _ranking_options(search)
@@ -102,7 +124,7 @@ def _paths_args(parser: argparse.ArgumentParser, what: str) -> None:
 def _serve_args(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--index", required=True, type=Path)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument("--token", help="require this bearer token (default: $VIDSEARCH_API_TOKEN, else none)")
     serve.add_argument("--cors-origin", action="append", default=[], help="allow browser calls from this origin")
     serve.add_argument("--max-k", type=int, default=100, help="largest k a client may ask for")
@@ -112,7 +134,7 @@ def _serve_args(serve: argparse.ArgumentParser) -> None:
 def _ui_args(page: argparse.ArgumentParser) -> None:
     page.add_argument("--index", required=True, type=Path)
     page.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    page.add_argument("--port", type=int, default=8501)
+    page.add_argument("--port", type=_port, default=8501)
 
 
 def _doctor_args(doctor: argparse.ArgumentParser) -> None:
@@ -197,11 +219,13 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         args.paths, args.ray = [Path(args.ray), *args.paths], ""
     missing = [p for p in args.paths if not p.exists()]
     if missing:
-        raise UsageError(f"no such file or folder: {missing[0]}")
+        raise UsageError(f"no such file or folder: {printable(missing[0])}")
     if not args.paths and not args.update:
         raise UsageError("give PATHS to index, or --update to revisit the indexed videos")
 
     paths = list(files.discover(list(args.paths) + (known_paths(args.index) if args.update else [])))
+    if not paths:
+        log.warning("no video or audio files in %s (suffixes: see README)", ", ".join(map(printable, args.paths)))
     named = set(settings.modalities) if args.modalities is not None else set()
     if any(getattr(args, option) is not None for option in CLIP_OPTIONS):
         named.add("visual")
@@ -220,6 +244,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         "skipped": [_text(p) for p in report.skipped],
         "failed": [{"path": _text(f.path), "error": printable(f.error)} for f in report.failed],
         "missing_modalities": [{"modality": m.modality, "reason": m.reason} for m in report.missing],
+        "interrupted": [_text(p) for p in report.interrupted],
     }
     if args.json:
         _emit(summary)
@@ -231,6 +256,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         )
         for failure in report.failed:
             print(f"failed   {printable(failure.path)}: {printable(failure.error)}")
+        if report.stopped_by is not None:
+            print(
+                f"stopped: what was indexed is saved; {len(report.interrupted)} file(s) at work are left for next time"
+            )
+    if report.stopped_by is not None:
+        return 128 + report.stopped_by  # as the shell reports a process a signal stopped
     return 1 if report.failed else 0
 
 
@@ -238,7 +269,13 @@ def _queries(args: argparse.Namespace) -> list[str]:
     if args.queries_file is not None:
         if not args.queries_file.is_file():
             raise UsageError(f"no such queries file: {args.queries_file}")
-        return [line.strip() for line in args.queries_file.read_text().splitlines() if line.strip()]
+        try:
+            text = args.queries_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"queries file {printable(args.queries_file)} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from exc
+        return [line.strip() for line in text.splitlines() if line.strip()]
     if not args.query or not args.query.strip():
         raise UsageError("give a QUERY, --queries-file FILE, --image FILE or --like SEGMENT_ID")
     return [args.query.strip()]
@@ -263,6 +300,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def _filters(args: argparse.Namespace) -> Filters | None:
     if args.folder is None and args.min_duration is None and args.max_duration is None:
         return None
+    if args.min_duration is not None and args.max_duration is not None and args.min_duration > args.max_duration:
+        raise UsageError(f"--min-duration {args.min_duration:g} is more than --max-duration {args.max_duration:g}")
     folder = args.folder.absolute() if args.folder is not None else None
     return Filters(folder, args.min_duration, args.max_duration)
 
@@ -274,6 +313,7 @@ def _by_example(engine: VideoSearch, args: argparse.Namespace, filters: Filters 
     from PIL import Image, UnidentifiedImageError
 
     try:
+        fingerprint(args.image)  # a FIFO or device is refused before it is opened
         with Image.open(args.image) as picture:
             image = np.asarray(picture.convert("RGB"))
     except (OSError, UnidentifiedImageError) as exc:
@@ -485,6 +525,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         problem = exc.errors()[0]
         print(f"vidsearch: error: bad setting {'.'.join(map(str, problem['loc']))}: {problem['msg']}", file=sys.stderr)
+        return 2
+    except SettingsError as exc:  # a VIDSEARCH_* variable that is not the JSON its setting needs
+        print(f'vidsearch: error: {printable(str(exc))} (lists are JSON: \'["speech","ocr"]\')', file=sys.stderr)
         return 2
     except IndexLocked as exc:
         print(f"vidsearch: error: {printable(str(exc))}", file=sys.stderr)

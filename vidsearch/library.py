@@ -5,27 +5,39 @@ A bad file never stops the batch: its error is recorded and the next file goes o
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer import files
+from indexer.errors import NotARegularFile, describe
 from indexer.pipeline import Models, StageClock
 from indexer.types import IndexedVideo
-from search.errors import IndexWriteError
+from search.errors import IndexWriteError, write_failure
 from search.store import DB_NAME, Store
 from search.types import ModelRecord
 from vidsearch import models as registry
 from vidsearch.settings import Settings
-from vidsearch.workers import BACKENDS, Failure, Heard, Job, Outcome, Setup, Workers, reason
+from vidsearch.workers import BACKENDS, Failure, Heard, Job, Outcome, Setup, Stopped, Workers, reason
 
 log = logging.getLogger(__name__)
 
 SAVE_EVERY = 20
 """Videos indexed between saves of the vector files (a crash loses at most this many)."""
+SAVE_SECONDS = 10.0
+"""Seconds after which what was indexed since the last save is saved anyway, so that a running
+page or API sees new videos soon and a crash loses little time's work..."""
+SAVE_SHARE = 0.1
+"""...unless saving took so long (a large index) that it would take more than this share of the
+time: then saves wait ten times as long as the last one took."""
 
 
 @dataclass(frozen=True)
@@ -38,12 +50,17 @@ class IndexReport:
     missing: tuple[ModelRecord, ...]
     video_seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    interrupted: tuple[Path, ...] = ()
+    """Files at work when the run was asked to stop: neither indexed nor failed; the next run does them."""
+    stopped_by: int | None = None
+    """The signal (SIGINT, SIGTERM) that asked the run to stop, None when it ran to the end."""
 
 
 @dataclass(frozen=True)
 class FileEvent:
     """What happened to one file: `outcome` is "started", then one of "indexed", "updated" (a
-    modality added), "skipped" (unchanged) or "failed" (with `error`); `video_seconds` indexed."""
+    modality added), "skipped" (unchanged), "failed" (with `error`) or "interrupted" (the run was
+    asked to stop while the file was at work); `video_seconds` indexed."""
 
     path: Path
     outcome: str
@@ -77,9 +94,14 @@ def index_paths(
     each file starts and how it ended; the same goes to `index/vidsearch.log`. `backend` names
     who does the work (`workers.BACKENDS`: "local", or "ray" with the cluster at `address`);
     this process alone writes the store either way.
+
+    Called in the main thread, SIGINT and SIGTERM ask the run to stop: no new file is started,
+    the file at work lets go at its next check, what is done is saved, and the report says which
+    signal (`stopped_by`); a second signal stops at once (the next run recovers). What is indexed
+    is saved every SAVE_EVERY files or SAVE_SECONDS, whichever comes first.
     """
     run = _Run(settings, models, on_file or (lambda _event: None), strict)
-    with Store.open(index, create=True) as store, _logging_to(store.directory / LOG_NAME):
+    with Store.open(index, create=True) as store, _logging_to(store.directory / LOG_NAME), _stoppable(run.halt):
         log.info("indexing into %s with modalities %s", store.directory, ",".join(settings.modalities))
         for repair in store.recovered:
             log.info("recovered from an interrupted run: %s", repair)
@@ -90,13 +112,51 @@ def index_paths(
         store.save()
         done = run.result()
         log.info("%d indexed, %d unchanged, %d failed", len(done.indexed), len(done.skipped), len(done.failed))
+        if done.stopped_by is not None:
+            log.warning(
+                "stopped by %s: what was indexed is saved; %d file(s) at work are left for the next run",
+                signal.Signals(done.stopped_by).name,
+                len(done.interrupted),
+            )
     return done
+
+
+class Halt(threading.Event):
+    """Set when a run is asked to stop; `signal` says by which signal."""
+
+    signal: int | None = None
+
+
+@contextmanager
+def _stoppable(halt: Halt) -> Iterator[None]:
+    """While indexing in the main thread, SIGINT and SIGTERM set `halt` (the run stops between
+    files and saves); a second one raises KeyboardInterrupt (stop now). Old handlers come back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ask(number: int, _frame: object) -> None:
+        if halt.is_set():
+            raise KeyboardInterrupt
+        halt.signal = number
+        halt.set()
+        log.warning("%s: stopping after saving what is done (again to stop at once)", signal.Signals(number).name)
+
+    previous = {number: signal.signal(number, ask) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @contextmanager
 def _logging_to(path: Path) -> Iterator[None]:
     """Append this package's INFO-and-above records to `path` while indexing."""
-    handler = logging.FileHandler(path, encoding="utf-8", errors="backslashreplace")
+    try:
+        handler = _RunLog(path, encoding="utf-8", errors="backslashreplace")
+    except OSError as exc:
+        raise IndexWriteError(path.parent, f"{path.name}: {write_failure(exc)}") from exc
     handler.setLevel(logging.INFO)
     handler.setFormatter(files.OneLine("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     loggers = [logging.getLogger(name) for name in ("vidsearch", "indexer", "search")]
@@ -112,6 +172,35 @@ def _logging_to(path: Path) -> Iterator[None]:
             logger.removeHandler(handler)
             logger.setLevel(level)
         handler.close()
+
+
+class _RunLog(logging.FileHandler):
+    """The index's log file. When a record cannot be written (the disk is full), it says so once,
+    in one line, and writes no more (logging's own answer is a traceback per record)."""
+
+    broken = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.broken:
+            super().emit(record)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:  # what is buffered cannot be written; the file is closed all the same
+            stream, self.stream = self.stream, None  # type: ignore[assignment]
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+            logging.Handler.close(self)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if self.broken:
+            return
+        self.broken = True
+        failure = sys.exc_info()[1]
+        why = write_failure(failure) if isinstance(failure, OSError) else describe(failure or Exception())
+        log.warning("cannot write %s (%s); going on without it", self.baseFilename, why)
 
 
 def known_paths(index: Path) -> list[Path]:
@@ -140,7 +229,14 @@ class _Run:
         self.skipped: list[Path] = []
         self.failed: list[Failure] = []
         self.missing: list[ModelRecord] = []
+        self.interrupted: list[Path] = []
         self.video_seconds = 0.0
+        self.halt = Halt()
+        self.saved_at = time.monotonic()
+        self.saving = 0.0
+        """Seconds the last save took."""
+        self.unsaved = 0
+        """Videos put since the last save."""
 
     def all(self, store: Store, paths: Iterable[Path], backend: str, address: str | None) -> None:
         """Plan, work and write every file; the workers start when the first job needs them."""
@@ -149,7 +245,7 @@ class _Run:
         if first is None:
             return
         self.workers = BACKENDS[backend](
-            Setup(self.settings, self._models(store), self.given, self.strict, self.clock, address)
+            Setup(self.settings, self._models(store), self.given, self.strict, self.clock, address, self.halt)
         )
         for job, outcome in self.workers.run(itertools.chain([first], jobs)):
             self._write(store, job, outcome)
@@ -161,11 +257,16 @@ class _Run:
     def _plan(self, store: Store, paths: Iterable[Path]) -> Iterator[Job]:
         """A job for every file that is new, changed, or lacks a modality this run can add."""
         for path in paths:
+            if self.halt.is_set():
+                return
             self.tell(FileEvent(path, "started"))
             try:
                 stamp = files.fingerprint(path)
             except OSError as exc:
                 self._fail(path, exc.strerror or str(exc))
+                continue
+            except NotARegularFile as exc:
+                self._fail(path, exc.reason)
                 continue
             known = store.current(path, stamp.size, stamp.mtime)
             adding = self._adds(store, known.modalities) if known is not None else ()
@@ -181,6 +282,10 @@ class _Run:
     def _write(self, store: Store, job: Job, outcome: Outcome) -> None:
         if isinstance(outcome, Failure):
             return self._fail(outcome.path, outcome.error)
+        if isinstance(outcome, Stopped):
+            self.interrupted.append(outcome.path)
+            log.info("%s: left for the next run (the run was asked to stop)", outcome.path)
+            return self.tell(FileEvent(outcome.path, "interrupted"))
         try:
             if isinstance(outcome, Heard):
                 self._extend(store, job, outcome)
@@ -194,8 +299,8 @@ class _Run:
     def _put(self, store: Store, job: Job, outcome: IndexedVideo) -> None:
         with self.clock.stage("store"):
             store.put(outcome)
-            if len(self.indexed) % SAVE_EVERY == SAVE_EVERY - 1:
-                store.save()
+            self.unsaved += 1
+            self._save_when_due(store)
         self.indexed.append(job.path)
         self.video_seconds += outcome.info.duration
         log.info(
@@ -235,6 +340,16 @@ class _Run:
             self.resolved = resolved.models
         return self.resolved
 
+    def _save_when_due(self, store: Store) -> None:
+        """Save after SAVE_EVERY videos or SAVE_SECONDS, unless saves would take over SAVE_SHARE of the time."""
+        waited = time.monotonic() - self.saved_at
+        if self.unsaved >= SAVE_EVERY or waited >= max(SAVE_SECONDS, self.saving / SAVE_SHARE):
+            began = time.monotonic()
+            store.save()
+            self.saved_at = time.monotonic()
+            self.saving = self.saved_at - began
+            self.unsaved = 0
+
     def _fail(self, path: Path, error: str) -> None:
         log.warning("%s: %s", path, error)
         self.failed.append(Failure(path, error))
@@ -248,6 +363,8 @@ class _Run:
             tuple(self.missing),
             self.video_seconds,
             dict(self.clock.seconds),
+            tuple(self.interrupted),
+            self.halt.signal,
         )
 
 

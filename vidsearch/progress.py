@@ -12,7 +12,7 @@ from typing import Any
 from indexer.files import printable
 from vidsearch.library import FileEvent
 
-FINAL = frozenset({"indexed", "updated", "skipped", "failed"})
+FINAL = frozenset({"indexed", "updated", "skipped", "failed", "interrupted"})
 
 
 class Progress:

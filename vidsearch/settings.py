@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MODALITIES = ("visual", "speech", "ocr", "audio")
@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     floor_speech: float = Field(0.37, ge=0, le=1, description="match score below which a sentence is no match")
     floor_ocr: float = Field(0.41, ge=0, le=1, description="match score below which screen text is no match")
     floor_audio: float = Field(0.35, ge=0, le=1, description="match score below which a sound is no match")
+
+    @field_validator("modalities")
+    @classmethod
+    def _known(cls, modalities: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(modalities) - set(MODALITIES))
+        if unknown:
+            raise ValueError(f"unknown modality {', '.join(unknown)}; choose from {', '.join(MODALITIES)}")
+        return modalities
 
     def cpu_threads(self) -> int:
         """Threads each model may use on the CPU: `threads`, else OMP_NUM_THREADS (Ray sets it to

@@ -8,6 +8,7 @@ A backend is a factory in `BACKENDS` that takes the run's `Setup` and returns `W
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from indexer.errors import IndexerError, describe
+from indexer.errors import IndexerError, Interrupted, describe
 from indexer.pipeline import Models, StageClock, VideoIndexer
 from indexer.types import IndexedVideo, TextSpan
 from vidsearch.settings import Settings
@@ -47,7 +48,14 @@ class Failure:
     error: str
 
 
-Outcome = IndexedVideo | Heard | Failure
+@dataclass(frozen=True)
+class Stopped:
+    """The run was asked to stop while this file was at work: the next run does it."""
+
+    path: Path
+
+
+Outcome = IndexedVideo | Heard | Failure | Stopped
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,8 @@ class Setup:
     clock: StageClock
     address: str | None = None
     """Where the cluster is, for backends that use one (None: start or find a local one)."""
+    halt: threading.Event | None = None
+    """Set when the run is asked to stop: files at work in this process let go at their next check."""
 
 
 class Workers(Protocol):
@@ -83,6 +93,8 @@ def work(indexer: VideoIndexer, job: Job) -> Outcome:
             spans, vectors, language = indexer.listen(job.path, job.adding)
             return Heard(spans, vectors, language)
         return indexer.index(job.path)
+    except Interrupted:
+        return Stopped(job.path)
     except Exception as exc:  # a decoder or model bug on one file must not end the batch
         return Failure(job.path, reason(job.path, exc))
 
@@ -100,7 +112,7 @@ class InProcess:
     file is itself a pipeline: pictures and sound run side by side, decoding ahead of the models)."""
 
     def __init__(self, setup: Setup) -> None:
-        self.indexer = VideoIndexer(setup.settings, setup.models, setup.clock)
+        self.indexer = VideoIndexer(setup.settings, setup.models, setup.clock, setup.halt)
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Outcome]]:
         for job in jobs:
