@@ -8,13 +8,16 @@ constants were chosen on):
   speed, noise and light varied) filmed as one continuous take with stretches cut out;
 - motion: every kind of `MOTION_KINDS` (pans, zooms, handheld shake and walking, fast passers-by,
   dimming light), continuous shots with no cut at all;
+- drift: still shots with a subject drifting or swaying slowly under sensor noise, no cut either:
+  every shot of `DRIFT_SHOTS` (drawn) and of `OVERLAY_DRIFTS` (ffmpeg's overlay and noise filters,
+  as a user reported false cuts every 0.6-1.5 s on);
 - hard cuts: montages of the takes (different backdrops and subjects) cut together.
 
 Each video is decoded once at the pipeline's working size (224 px short side) and fed to both
 detectors. Printed: jump-cut recall within 0.25 s (per take and overall), false cuts per minute on
-the motion set and between the cuts of the jump-cut set, hard-cut recall, and each detector's
-milliseconds per frame next to decoding's; then cut counts of both on `../shared/media` (edge,
-scenes, codecs) with the times of cuts only the new detector finds.
+the motion and drift sets and between the cuts of the jump-cut set, hard-cut recall, and each
+detector's milliseconds per frame next to decoding's; then cut counts of both on `../shared/media`
+(edge, scenes, codecs) with the times of cuts only the new detector finds.
 
 Usage: python benchmarks/bench_cuts.py [--seconds 40] [--size 640x360] [--keep DIR] [--shared ../shared]
 """
@@ -38,7 +41,17 @@ sys.path.insert(0, str(ROOT))
 from indexer import decode  # noqa: E402
 from indexer.shots import ShotDetector, ShotParams  # noqa: E402
 from indexer.types import Frame  # noqa: E402
-from tests.media import JUMP_CUT_TAKES, MOTION_KINDS, jump_cut_video, montage_video, motion_video  # noqa: E402
+from tests.media import (  # noqa: E402
+    DRIFT_SHOTS,
+    JUMP_CUT_TAKES,
+    MOTION_KINDS,
+    OVERLAY_DRIFTS,
+    drift_video,
+    jump_cut_video,
+    montage_video,
+    motion_video,
+    overlay_video,
+)
 
 TOLERANCE = 0.25
 """A cut is found when a reported cut lies within this many seconds of it."""
@@ -137,6 +150,14 @@ def build(folder: Path, seconds: float, size: tuple[int, int]) -> dict[str, tupl
         path = folder / f"motion-{kind}.mp4"
         motion_video(path, kind, seconds, SEED + n, size)
         videos[kind] = (path, [], "motion")
+    for n, (name, drift) in enumerate(DRIFT_SHOTS.items()):
+        path = folder / f"drift-{n:02d}.mp4"
+        drift_video(path, replace(drift, seed=SEED + n), seconds, size)
+        videos[name] = (path, [], "drift")
+    for n, (name, (x, noise, textured)) in enumerate(OVERLAY_DRIFTS.items()):
+        path = folder / f"overlay-{n}.mp4"
+        overlay_video(path, seconds, x, noise, textured)  # 640x360 whatever `size`, as the report's
+        videos[name] = (path, [], "drift")
     takes = [replace(take, seed=SEED + 50 + n) for n, take in enumerate(JUMP_CUT_TAKES.values())]
     for n in range(2):
         path = folder / f"hard-{n}.mp4"
@@ -170,21 +191,25 @@ def report_synthetic(videos: dict[str, tuple[Path, list[float], str]]) -> dict[s
         f"{'all':34} {totals['cuts']:5d} {totals['old'] / totals['cuts']:6.0%} {totals['new'] / totals['cuts']:6.0%}"
         f"   {totals['old false'] / totals['minutes']:.2f}/{totals['new false'] / totals['minutes']:.2f} a minute"
     )
-    print("\nFalse cuts on continuous shots with camera or subject motion")
-    print(f"{'shot':34} {'min':>5} {'old':>6} {'new':>6}")
-    motion = {"old": 0, "new": 0, "minutes": 0.0}
-    for name, (_, _, kind) in videos.items():
-        if kind != "motion":
-            continue
-        run = runs[name]
-        print(f"{name:34} {run.duration / 60:5.2f} {len(run.cuts['old']):6d} {len(run.cuts['new']):6d}")
-        motion["old"] += len(run.cuts["old"])
-        motion["new"] += len(run.cuts["new"])
-        motion["minutes"] += run.duration / 60
-    print(
-        f"{'a minute':34} {motion['minutes']:5.2f} {motion['old'] / motion['minutes']:6.2f}"
-        f" {motion['new'] / motion['minutes']:6.2f}"
-    )
+    for kind, title in (
+        ("motion", "continuous shots with camera or subject motion"),
+        ("drift", "still shots of slow subject motion under sensor noise"),
+    ):
+        print(f"\nFalse cuts on {title}")
+        print(f"{'shot':44} {'min':>5} {'old':>6} {'new':>6}")
+        tally = {"old": 0, "new": 0, "minutes": 0.0}
+        for name, (_, _, set_) in videos.items():
+            if set_ != kind:
+                continue
+            run = runs[name]
+            print(f"{name:44} {run.duration / 60:5.2f} {len(run.cuts['old']):6d} {len(run.cuts['new']):6d}")
+            tally["old"] += len(run.cuts["old"])
+            tally["new"] += len(run.cuts["new"])
+            tally["minutes"] += run.duration / 60
+        print(
+            f"{'a minute':44} {tally['minutes']:5.2f} {tally['old'] / tally['minutes']:6.2f}"
+            f" {tally['new'] / tally['minutes']:6.2f}"
+        )
     print(f"\nHard cuts between different footage found within {TOLERANCE} s")
     print(f"{'montage':34} {'cuts':>5} {'old':>6} {'new':>6}   false cuts (old/new)")
     for name, (_, truth, kind) in videos.items():

@@ -288,6 +288,138 @@ def motion_video(path: Path, kind: str, seconds: float, seed: int = 0, size: tup
     _encode(path, size, (frame(i) for i in range(frames)))
 
 
+@dataclass(frozen=True)
+class Drift:
+    """A still shot of a fixed camera over fresh sensor noise, with one subject moving slowly or
+    steadily: the kind a noise-sensitive jump-cut detector takes for a string of small steps.
+
+    `subject`: "box" (a flat-coloured rectangle, as ffmpeg's overlay filter draws one) or "head"
+    (the interview's head and shoulders, talking and blinking); `size` its height as a share of the
+    frame's. `speed`: px/s at 640 px wide (scaled with the frame): with `sway` 0 the subject drifts
+    across at that speed and back; with `sway` (Hz) it swings to and fro, that fast at the middle of
+    a swing and slowing to a halt at its ends. `snap`: positions rounded down to this many pixels
+    (2: ffmpeg's overlay on 4:2:0 video, which moves the subject in 2-px steps between held frames;
+    1: whole pixels; 0: exact sub-pixel coverage). `noise`: the sensor noise (standard deviation,
+    grey levels, the same in every colour channel, new every frame). `backdrop`: "flat" (mid grey)
+    or "textured" (the interview takes' blotches, grain and furniture)."""
+
+    subject: str = "box"
+    speed: float = 30.0
+    noise: float = 3.5
+    size: float = 0.4
+    backdrop: str = "flat"
+    sway: float = 0.0
+    snap: int = 2
+    seed: int = 0
+
+
+DRIFT_SHOTS = {
+    "box drifting, 30 px/s": Drift(),
+    "box drifting, 25 px/s, whole pixels": Drift(speed=25.0, snap=1),
+    "box drifting, 10 px/s, noise 6": Drift(speed=10.0, noise=6.0),
+    "box drifting, 60 px/s, noise 10, sub-pixel": Drift(speed=60.0, noise=10.0, snap=0),
+    "small box, textured, 20 px/s, noise 5": Drift(speed=20.0, noise=5.0, size=0.15, backdrop="textured"),
+    "large box, textured, 45 px/s, noise 8": Drift(speed=45.0, noise=8.0, size=0.7, backdrop="textured", snap=1),
+    "box swaying, 0.15 Hz": Drift(speed=40.0, sway=0.15),
+    "box swaying, 0.3 Hz, textured, noise 3": Drift(speed=60.0, noise=3.0, sway=0.3, backdrop="textured", snap=0),
+    "head swaying, textured, noise 6": Drift("head", speed=30.0, noise=6.0, size=0.5, backdrop="textured", sway=0.1),
+    "head drifting, 15 px/s, noise 10": Drift("head", speed=15.0, noise=10.0, size=0.35, snap=0),
+}
+"""Still shots with slow or steady subject motion over sensor noise (see `Drift`): continuous shots
+that must not be cut. Speeds 10-60 px/s at 640x360, noise 3-10 grey levels, subjects 15-70 % of
+the frame's height, flat and textured backdrops, steady drift and smooth sway."""
+
+
+def drift_video(path: Path, drift: Drift, seconds: float, size: tuple[int, int] = FOOTAGE_SIZE) -> None:
+    """One continuous still shot of `drift` (no cut), `seconds` long at `size`."""
+    import numpy as np
+
+    rng = np.random.default_rng(drift.seed)
+    width, height = size
+    scene = _Scene(Take("head", seed=drift.seed), size, size, rng)
+    backdrop = scene.backdrop.astype(np.float32) if drift.backdrop == "textured" else None
+    if backdrop is None:
+        backdrop = np.full((height, width, 3), 128, np.float32)
+    colour = np.array((255, 165, 0), np.float32)  # orange on grey: 45 grey levels apart, as the user's
+    tall = drift.size * height
+    head = tall / 2.5  # the head's height: head and shoulders are 2.5 of it tall and 2.2 wide
+    wide = 0.6 * tall if drift.subject == "box" else 2.2 * head
+    speed = drift.speed * width / 640
+    span = max(1.0, width - wide - 0.2 * width)  # the subject's left edge stays between 10 % and 90 % - wide
+
+    def left(t: float) -> float:
+        if drift.sway:
+            return (
+                0.1 * width
+                + span / 2
+                + min(span / 2, speed / (2 * math.pi * drift.sway)) * math.sin(2 * math.pi * drift.sway * t)
+            )
+        return 0.1 * width + _reflect(speed * t + span / 3, 0.0, span)
+
+    def frame(i: int) -> Any:
+        t = i / RATE
+        x = left(t)
+        if drift.snap:
+            x = drift.snap * math.floor(x / drift.snap)
+        top = 0.5 * (height - tall)
+        if drift.subject == "box":
+            cover = np.outer(_coverage(top, top + tall, height), _coverage(x, x + wide, width))[:, :, None]
+            picture = backdrop * (1 - cover) + colour * cover
+        else:
+            image = np.clip(backdrop, 0, 255).astype(np.uint8)
+            _head(image, x + wide / 2, top + 0.5 * head, head, 0.0, *_talk(t), scene.colours)
+            picture = image.astype(np.float32)
+        picture += drift.noise * rng.standard_normal((height, width, 1), dtype=np.float32)
+        return np.clip(picture, 0, 255).astype(np.uint8)
+
+    _encode(path, size, (frame(i) for i in range(round(seconds * RATE))))
+
+
+OVERLAY_DRIFTS = {
+    "box at 30 px/s, noise 6 (the report)": ("520-abs(mod(200+30*t,1040)-520)", 6, False),
+    "box at 12 px/s, noise 10": ("520-abs(mod(100+12*t,1040)-520)", 10, False),
+    "box at 50 px/s, noise 17, weave": ("520-abs(mod(50*t,1040)-520)", 17, True),
+    "box swaying 40 px in 8 s, noise 6": ("280+40*sin(2*PI*t/8)", 6, False),
+    "box swaying 120 px in 5 s, noise 12, weave": ("280+120*sin(2*PI*t/5)", 12, True),
+}
+"""`overlay_video` arguments (x, noise, textured) for still shots with a box drifting to and fro
+(from x = 200 at 30 px/s, the report's case, for its first 10 s) or swaying, under noise of 3.5-10
+grey levels: continuous shots that must not be cut."""
+
+
+def overlay_video(path: Path, seconds: float, x: str = "200+t*30", noise: int = 6, textured: bool = False) -> None:
+    """A user's report of false jump cuts, as ffmpeg draws it: an orange 80x140 box laid over a
+    still 640x360 grey picture (`textured`: a grey weave, 25-31 px a cycle, 60 grey levels deep) at
+    x = `x` (an expression of the time t, seconds; the overlay moves it in 2-px steps) and y = 100,
+    under ffmpeg's temporal noise of strength `noise` (Gaussian, new every frame: 6 is a standard
+    deviation of 3.5 grey levels), encoded as the report's file was (libx264 ultrafast, CRF 18,
+    which keeps the noise)."""
+    weave = "geq=lum='128+30*sin(X/5)*sin(Y/4)':cb=128:cr=128," if textured else ""
+    timing = f"r={RATE}:d={seconds}"
+    run(
+        [
+            *("-f", "lavfi", "-i", f"color=c=gray:s=640x360:{timing}"),
+            *("-f", "lavfi", "-i", f"color=c=orange:s=80x140:{timing}"),
+            *("-filter_complex", f"[0]{weave}null[back];[back][1]overlay=x='{x}':y=100,noise=alls={noise}:allf=t"),
+            *("-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p", str(path)),
+        ]
+    )
+
+
+def _coverage(start: float, end: float, count: int) -> Any:
+    """How much of each of `count` pixels (0-1) the span from `start` to `end` (px) covers."""
+    import numpy as np
+
+    edges = np.arange(count, dtype=np.float32)
+    return np.clip(np.minimum(edges + 1, end) - np.maximum(edges, start), 0, 1)
+
+
+def _talk(t: float) -> tuple[float, float]:
+    """Mouth opening (0-1) and eyes open (0 or 1) of a talking head at time `t`."""
+    mouth = max(0.0, math.sin(2 * math.pi * 3.1 * t) * math.sin(2 * math.pi * 0.4 * t))
+    return mouth, 0.0 if (0.3 * t) % 1.0 < 0.04 else 1.0
+
+
 def _shake(rng: Any, frames: int, amplitude: float, roll: float) -> list[tuple[float, float, float]]:
     """Handheld camera offsets (px, px, degrees) per frame: a damped random walk (velocity decays by
     0.85 a frame, position by 0.95) scaled to about `amplitude`, plus a 0.5 px jitter."""
