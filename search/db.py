@@ -6,19 +6,23 @@ of an interrupted run and are dropped by the next writer. Span text is also in a
 (kept in step by triggers) for keyword search ranked by BM25. A span is searchable only once its
 video is complete and lists the span's modality (`Store.extend` lists a modality after saving
 its vectors). Writes that fail for want of space or permission raise IndexWriteError; their
-transaction is rolled back.
+transaction is rolled back. Reads that the system refuses raise IndexUnreadable, and a damaged
+file (not a database, a malformed page) IndexDamaged: one line each, never a traceback, and
+never taken for "no schema version". `salvage` copies what can be read of a damaged file into a
+new one (for `vidsearch doctor --repair`).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from sqlalchemy import (
@@ -40,15 +44,21 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from indexer.types import AudioTrack, IndexedVideo, TextSpan, Word
-from search.errors import IndexWriteError
+from search.errors import IndexDamaged, IndexUnreadable, IndexWriteError
 from search.types import KeyframeRecord, ModelRecord, SegmentRecord, SpanRecord, VideoRecord
 
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = "3"
+STALE_SIZE = -1
+"""The size a salvage gives a video that lost rows: no file has it, so the next `vidsearch index`
+of the file (or `--update`) indexes it again, while searches still find what was saved of it."""
 
 RAW = "raw:"
 """How a stored path that is not valid UTF-8 begins (no absolute path can): the rest is its bytes,
@@ -228,6 +238,30 @@ SQLITE_WRITE_MESSAGES = {
     "database is locked": "SQLITE_BUSY",
 }
 """The same by message, for Python < 3.11, whose sqlite3 errors carry no code."""
+SQLITE_READ_FAILURES = {
+    "SQLITE_IOERR_SHM": "SQLite has no room for its shared-memory file index.db-shm (is the disk full?)",
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_READONLY": "SQLite cannot set up its shared-memory file index.db-shm (read-only)",
+    "SQLITE_CANTOPEN": "index.db cannot be opened",
+    "SQLITE_PERM": "permission denied",
+    "SQLITE_IOERR": "disk I/O error",
+    "SQLITE_BUSY": "the database is locked by another process",
+}
+"""The same refusals met while reading, in words (the first code that an error's code starts with)."""
+SQLITE_DAMAGE = {
+    "SQLITE_NOTADB": "is not a SQLite database (its header is damaged)",
+    "SQLITE_CORRUPT_VTAB": "has a damaged keyword index",
+    "SQLITE_CORRUPT": "is malformed (a page of it is damaged)",
+}
+"""SQLite result codes that mean the database file itself is damaged, in words."""
+SQLITE_DAMAGE_MESSAGES = {"file is not a database": "SQLITE_NOTADB", "malformed": "SQLITE_CORRUPT"}
+
+
+def _code(exc: BaseException, messages: dict[str, str]) -> str:
+    """An sqlite3 error's code name ("SQLITE_IOERR_SHMSIZE"), or one guessed from its message."""
+    return getattr(exc, "sqlite_errorname", None) or next(
+        (code for words, code in messages.items() if words in str(exc).lower()), ""
+    )
 
 
 def write_refused(exc: BaseException | None) -> str | None:
@@ -235,31 +269,75 @@ def write_refused(exc: BaseException | None) -> str | None:
     None when `exc` is not such a refusal (a bug, which must not be disguised as one)."""
     if not isinstance(exc, sqlite3.OperationalError):
         return None
-    name = getattr(exc, "sqlite_errorname", None) or next(
-        (code for words, code in SQLITE_WRITE_MESSAGES.items() if words in str(exc).lower()), ""
-    )
+    name = _code(exc, SQLITE_WRITE_MESSAGES)
     words = next((w for code, w in SQLITE_WRITE_FAILURES.items() if name.startswith(code)), None)
     return f"{words} ({exc})" if words else None
 
+
+def read_refused(exc: BaseException | None) -> str | None:
+    """Why SQLite could not read the database (a full disk, permissions, an I/O error), in
+    words, or None when `exc` is not such a refusal."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return None
+    name = _code(exc, SQLITE_WRITE_MESSAGES)
+    words = next((w for code, w in SQLITE_READ_FAILURES.items() if name.startswith(code)), None)
+    return f"{words} ({exc})" if words else None
+
+
+def damage(exc: BaseException | None) -> str | None:
+    """What is damaged, in words ("is malformed (...)"), when `exc` says the database file is
+    damaged (SQLITE_CORRUPT*, SQLITE_NOTADB); None otherwise."""
+    if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.OperationalError):
+        return None
+    name = _code(exc, SQLITE_DAMAGE_MESSAGES)
+    words = next((w for code, w in SQLITE_DAMAGE.items() if name.startswith(code)), None)
+    return f"{words}: {exc}" if words else None
+
+
+CHUNK = 20_000
+"""Ids per `IN (...)` query (SQLite allows 32766 parameters)."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _writes(method: Callable[Concatenate[Database, P], R]) -> Callable[Concatenate[Database, P], R]:
-    """Turn SQLite's refusal of a write (full disk, read-only file, I/O error) into IndexWriteError."""
+def _mapped(method: Callable[Concatenate[Database, P], R], writing: bool) -> Callable[Concatenate[Database, P], R]:
+    """Turn SQLite's failures that are not bugs into one-line errors naming the index: a damaged
+    file into IndexDamaged; a refusal (full disk, read-only file, I/O error) into IndexWriteError
+    for a write and IndexUnreadable for a read."""
 
     @functools.wraps(method)
     def wrapper(self: Database, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(self, *args, **kwargs)
-        except OperationalError as exc:
-            reason = write_refused(exc.orig)
-            if reason is None:
+        except DBAPIError as exc:
+            damaged = damage(exc.orig)
+            if damaged is not None:
+                raise IndexDamaged(self.path.parent, damaged) from exc
+            refused = (write_refused if writing else read_refused)(exc.orig)
+            if refused is None:
                 raise
-            raise IndexWriteError(self.path.parent, reason) from exc
+            if writing:
+                raise IndexWriteError(self.path.parent, refused) from exc
+            raise IndexUnreadable(self.path.parent, refused) from exc
+        except IndexUnreadable as exc:
+            if writing:  # the write's own first read found the disk full: a write failure
+                raise IndexWriteError(self.path.parent, exc.reason) from exc
+            raise
 
     return wrapper
+
+
+def _writes(method: Callable[Concatenate[Database, P], R]) -> Callable[Concatenate[Database, P], R]:
+    """A write: SQLite's refusal (full disk, read-only file, I/O error) raises IndexWriteError,
+    a damaged file IndexDamaged."""
+    return _mapped(method, writing=True)
+
+
+def _reads(method: Callable[Concatenate[Database, P], R]) -> Callable[Concatenate[Database, P], R]:
+    """A read: SQLite's refusal (full disk, permissions, I/O error) raises IndexUnreadable, a
+    damaged file IndexDamaged."""
+    return _mapped(method, writing=False)
 
 
 def _lists(modality: SQLColumnExpression[str] | str) -> ColumnElement[bool]:
@@ -267,20 +345,98 @@ def _lists(modality: SQLColumnExpression[str] | str) -> ColumnElement[bool]:
     return func.instr(literal(",") + VideoRow.modalities + literal(","), literal(",") + modality + literal(",")) > 0
 
 
+class ReadOnly(sqlite3.Connection):
+    """A connection opened read-only (`mode=ro`): it never writes index.db, so reading needs no
+    free space, save SQLite's shared-memory file of a WAL database (index.db-shm, 32 KB)."""
+
+
+class Immutable(ReadOnly):
+    """A read-only connection that reads index.db alone (`immutable=1`: no index.db-shm, no
+    locks), used only when the shared-memory file cannot be made (a full disk) and the
+    write-ahead log holds nothing: then index.db alone is the whole index. It would not notice a
+    writer, so it serves one checkout of the pool and is replaced after (see `_renew`)."""
+
+    lent = False
+
+
+def sqlite_uri(path: Path, **parameters: str) -> str:
+    """A SQLite URI naming `path` byte for byte (any character a file name may hold)."""
+    query = "&".join(f"{key}={value}" for key, value in parameters.items())
+    return "file:" + quote_from_bytes(os.fsencode(path.absolute()), safe="/") + (f"?{query}" if query else "")
+
+
+def has_log(path: Path) -> bool:
+    """Whether the write-ahead log of the database at `path` holds anything (changes not yet in
+    the file itself)."""
+    try:
+        return path.with_name(path.name + "-wal").stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+def _probe(connection: sqlite3.Connection) -> None:
+    """Read from a new connection: in WAL mode, this is when SQLite opens index.db-shm."""
+    connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
+def _connect_reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection to `path`; an `Immutable` one when SQLite cannot make its
+    shared-memory file (a full disk) and nothing waits in the write-ahead log. IndexUnreadable
+    when it cannot be read at all for want of space."""
+    connection = sqlite3.connect(sqlite_uri(path, mode="ro"), uri=True, check_same_thread=False, factory=ReadOnly)
+    try:
+        _probe(connection)
+        return connection
+    except sqlite3.OperationalError as exc:
+        connection.close()
+        refused = read_refused(exc)
+        if refused is None:
+            raise
+        if has_log(path):
+            changes = "index.db-wal holds changes, which SQLite cannot read without it"
+            raise IndexUnreadable(path.parent, f"{refused}; {changes}: free some space") from exc
+        log.info("%s: reading index.db alone (%s)", path.parent, refused)
+    return sqlite3.connect(
+        sqlite_uri(path, mode="ro", immutable="1"), uri=True, check_same_thread=False, factory=Immutable
+    )
+
+
+def _renew(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout: an Immutable connection serves one checkout only, so that the next one
+    tries a normal read-only connection again (and sees writers once space is freed)."""
+    if isinstance(dbapi_connection, Immutable):
+        if dbapi_connection.lent:
+            raise DisconnectionError("an immutable connection serves one checkout")
+        dbapi_connection.lent = True
+
+
 def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    if not isinstance(dbapi_connection, ReadOnly):  # a reader takes the journal mode the file has
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
 class Database:
-    """The metadata of one index: models, videos, segments, keyframes."""
+    """The metadata of one index: models, videos, segments, keyframes.
 
-    def __init__(self, path: Path) -> None:
+    `readonly` (searches, stats): connections are opened read-only and never write index.db,
+    so reading works on a full disk or a read-only file; writes then fail with IndexWriteError.
+    Every method raises IndexDamaged when the file is damaged, and IndexUnreadable (reads) or
+    IndexWriteError (writes) when the system refuses."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
-        self.engine = create_engine(f"sqlite:///{path}")
+        self.readonly = readonly
+        if readonly:
+            # QueuePool, as a file URL gets: the default for a creator is one connection per thread
+            # (SingletonThreadPool), which closes connections that other threads still use.
+            self.engine = create_engine("sqlite://", creator=lambda: _connect_reader(path), poolclass=QueuePool)
+            event.listen(self.engine, "checkout", _renew)
+        else:
+            self.engine = create_engine(f"sqlite:///{path}")
         event.listen(self.engine, "connect", _on_connect)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -298,17 +454,24 @@ class Database:
         with self.sessions.begin() as s:
             s.merge(MetaRow(key="schema_version", value=version or SCHEMA_VERSION))
 
+    @_reads
     def schema_version(self) -> str | None:
-        with self.sessions() as s:
-            try:
-                row = s.get(MetaRow, "schema_version")
-            except Exception:  # not a vidsearch database at all
+        """The schema version index.db records; None when it records none (no `meta` table: an
+        empty file, or another program's database). IndexDamaged or IndexUnreadable when it
+        cannot be read: never None for that."""
+        try:
+            with self.engine.connect() as connection:
+                row = connection.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
+        except OperationalError as exc:
+            if any(words in str(exc.orig) for words in ("no such table", "no such column")):
                 return None
-            return row.value if row else None
+            raise
+        return str(row[0]) if row is not None else None
 
     def close(self) -> None:
         self.engine.dispose()
 
+    @_reads
     def models(self) -> list[ModelRecord]:
         with self.sessions() as s:
             return [_model(r) for r in s.scalars(select(ModelRow).order_by(ModelRow.modality))]
@@ -330,15 +493,18 @@ class Database:
                 )
             )
 
+    @_reads
     def video(self, path: Path) -> VideoRecord | None:
         with self.sessions() as s:
             row = s.scalars(select(VideoRow).where(VideoRow.path == path, VideoRow.complete)).first()
             return _video(row) if row else None
 
+    @_reads
     def videos(self) -> list[VideoRecord]:
         with self.sessions() as s:
             return [_video(r) for r in s.scalars(select(VideoRow).where(VideoRow.complete).order_by(VideoRow.path))]
 
+    @_reads
     def segments(self, video_id: int) -> list[SegmentRecord]:
         with self.sessions() as s:
             rows = s.scalars(select(SegmentRow).where(SegmentRow.video_id == video_id).order_by(SegmentRow.start))
@@ -374,6 +540,7 @@ class Database:
         with self.sessions.begin() as s:
             s.execute(update(VideoRow).where(VideoRow.id == video_id).values(**values))
 
+    @_reads
     def span_ids(self, path: Path, modalities: Sequence[str] | None = None) -> dict[str, list[int]]:
         """Ids of the spans of the video at `path` by modality (all modalities when None)."""
         query = select(SpanRow.modality, SpanRow.id).join(VideoRow).where(VideoRow.path == path)
@@ -385,6 +552,7 @@ class Database:
                 found.setdefault(modality, []).append(key)
         return found
 
+    @_reads
     def spans(self, ids: Sequence[int]) -> dict[int, SpanRecord]:
         """Spans of complete videos by id; ids without a row are left out."""
         query = (
@@ -395,6 +563,7 @@ class Database:
         with self.sessions() as s:
             return {r.id: _span(r, _video(v)) for r, v in s.execute(query)}
 
+    @_reads
     def keyword(self, match: str, modality: str, limit: int) -> list[tuple[int, float]]:
         """(span id, BM25 score, higher is better) of `modality`'s spans matching the FTS5 query `match`."""
         query = text(
@@ -405,11 +574,13 @@ class Database:
             rows = connection.execute(query, {"match": match, "modality": modality, "limit": limit})
             return [(int(key), float(score)) for key, score in rows]
 
+    @_reads
     def video_by_id(self, video_id: int) -> VideoRecord | None:
         with self.sessions() as s:
             row = s.get(VideoRow, video_id)
             return _video(row) if row is not None and row.complete else None
 
+    @_reads
     def segment(self, segment_id: int) -> tuple[SegmentRecord, VideoRecord, list[tuple[int, float]]] | None:
         """A segment of a complete video, its video, and its keyframes as (id, time)."""
         with self.sessions() as s:
@@ -419,6 +590,7 @@ class Database:
             keyframes = [(k.id, k.time) for k in sorted(row.keyframes, key=lambda k: k.time)]
             return _segment(row), _video(row.video), keyframes
 
+    @_reads
     def span_ids_between(self, video_id: int, start: float, end: float) -> dict[str, list[int]]:
         """Ids of a video's spans that overlap [start, end) seconds, by modality (listed ones only)."""
         query = (
@@ -432,6 +604,7 @@ class Database:
                 found.setdefault(modality, []).append(key)
         return found
 
+    @_reads
     def overlapping(self, video_id: int, start: float, end: float) -> list[SegmentRecord]:
         """Segments of a video that overlap [start, end) seconds, in time order."""
         query = select(SegmentRow).where(
@@ -440,6 +613,7 @@ class Database:
         with self.sessions() as s:
             return [_segment(r) for r in s.scalars(query.order_by(SegmentRow.start))]
 
+    @_reads
     def keyframe_ids(self, path: Path) -> list[int]:
         """Ids of the keyframes of the video at `path`, complete or not."""
         with self.sessions() as s:
@@ -454,6 +628,7 @@ class Database:
                 s.execute(delete(VideoRow).where(VideoRow.id == found))
             return found is not None
 
+    @_reads
     def incomplete(self) -> list[Path]:
         with self.sessions() as s:
             return list(s.scalars(select(VideoRow.path).where(VideoRow.complete.is_(False))))
@@ -463,6 +638,7 @@ class Database:
         with self.sessions.begin() as s:
             s.execute(update(VideoRow).where(VideoRow.path.in_(list(paths))).values(complete=True))
 
+    @_reads
     def get_meta(self, key: str) -> str | None:
         with self.sessions() as s:
             row = s.get(MetaRow, key)
@@ -506,12 +682,14 @@ class Database:
                 s.execute(delete(SpanRow).where(SpanRow.id.in_(keys)))
             return paths, stray
 
+    @_reads
     def unlisted_spans(self) -> dict[Path, int]:
         """{video path: spans} of complete videos' spans in modalities the video does not list."""
         query = select(VideoRow.path, func.count()).join(SpanRow).where(VideoRow.complete, ~_lists(SpanRow.modality))
         with self.sessions() as s:
             return {path: int(n) for path, n in s.execute(query.group_by(VideoRow.path))}
 
+    @_reads
     def vector_owners(self, kind: str) -> set[int]:
         """Ids of the rows that own a vector in `<kind>.faiss`: the keyframes of complete videos
         (kind "visual"; a keyframe is stored only with its vector), or the spans of modality
@@ -523,6 +701,7 @@ class Database:
         with self.sessions() as s:
             return set(s.scalars(query))
 
+    @_reads
     def owning_videos(self, kind: str, ids: Iterable[int]) -> dict[Path, int]:
         """{video path: how many of `ids` it owns} for keyframe ("visual") or span ids."""
         keys = list(ids)
@@ -537,20 +716,27 @@ class Database:
                 found[path] = found.get(path, 0) + 1
         return found
 
+    @_reads
     def listing(self, modality: str) -> list[Path]:
         """Complete videos that list `modality`."""
         with self.sessions() as s:
             query = select(VideoRow.path).where(VideoRow.complete, _lists(modality)).order_by(VideoRow.path)
             return list(s.scalars(query))
 
-    def integrity(self) -> list[str]:
-        """What `PRAGMA integrity_check` finds wrong with the database file (empty when sound)."""
+    def integrity(self, quick: bool = False) -> list[str]:
+        """What `PRAGMA integrity_check` (`quick_check` with `quick`: no index contents) finds
+        wrong with the database file, a line each (empty when sound; the damage in words when it
+        cannot even be opened). IndexUnreadable when the system refuses to read it."""
         try:
             with self.engine.connect() as connection:
-                rows = [str(r[0]) for r in connection.exec_driver_sql("PRAGMA integrity_check")]
-        except DatabaseError as exc:
-            return [str(exc.orig)]
-        return [] if rows == ["ok"] else rows
+                pragma = "quick_check" if quick else "integrity_check"
+                rows = [str(r[0]) for r in connection.exec_driver_sql(f"PRAGMA {pragma}")]
+        except DBAPIError as exc:
+            refused = read_refused(exc.orig)
+            if refused is not None:
+                raise IndexUnreadable(self.path.parent, refused) from exc
+            return [damage(exc.orig) or str(exc.orig)]
+        return [] if rows == ["ok"] else [line for row in rows for line in row.splitlines() if line.strip()]
 
     def keyword_index_problem(self) -> str | None:
         """Why the FTS5 keyword index does not match the spans table, or None when it does.
@@ -574,6 +760,7 @@ class Database:
         with self.engine.begin() as connection:
             connection.exec_driver_sql("INSERT INTO spans_fts(spans_fts) VALUES ('rebuild')")
 
+    @_reads
     def keyframes(self, ids: Sequence[int]) -> dict[int, KeyframeRecord]:
         """Keyframes of complete videos by id; ids without a row (stale vectors) are left out."""
         with self.sessions() as s:
@@ -585,6 +772,55 @@ class Database:
             )
             return {k.id: KeyframeRecord(k.id, k.time, _segment(g), _video(v)) for k, g, v in s.execute(query)}
 
+    @_reads
+    def stale(self) -> list[Path]:
+        """Complete videos a salvage marked to be indexed again (`STALE_SIZE`)."""
+        with self.sessions() as s:
+            query = select(VideoRow.path).where(VideoRow.complete, VideoRow.size == STALE_SIZE).order_by(VideoRow.path)
+            return list(s.scalars(query))
+
+    @_reads
+    def vector_owner_count(self, kind: str) -> int:
+        """How many rows own a vector in `<kind>.faiss` (see `vector_owners`)."""
+        if kind == "visual":
+            query = select(func.count()).select_from(KeyframeRow).join(SegmentRow).join(VideoRow)
+            query = query.where(VideoRow.complete)
+        else:
+            query = select(func.count()).select_from(SpanRow).join(VideoRow)
+            query = query.where(SpanRow.modality == kind, VideoRow.complete, _lists(kind))
+        with self.sessions() as s:
+            return int(s.scalar(query) or 0)
+
+    @_reads
+    def span_texts(self, ids: Sequence[int]) -> dict[int, str]:
+        """{span id: its text} (what its sentence vector was made of) for the spans of `ids`."""
+        found: dict[int, str] = {}
+        keys = list(ids)
+        with self.sessions() as s:
+            for start in range(0, len(keys), CHUNK):
+                query = select(SpanRow.id, SpanRow.text).where(SpanRow.id.in_(keys[start : start + CHUNK]))
+                found.update((int(key), words) for key, words in s.execute(query))
+        return found
+
+    @_reads
+    def keyframe_times(self, ids: Sequence[int]) -> dict[Path, list[tuple[int, float]]]:
+        """{video path: [(keyframe id, time), ...] in time order} for the keyframes of `ids`."""
+        found: dict[Path, list[tuple[int, float]]] = {}
+        keys = list(ids)
+        with self.sessions() as s:
+            for start in range(0, len(keys), CHUNK):
+                query = (
+                    select(VideoRow.path, KeyframeRow.id, KeyframeRow.time)
+                    .select_from(KeyframeRow)
+                    .join(SegmentRow)
+                    .join(VideoRow)
+                    .where(KeyframeRow.id.in_(keys[start : start + CHUNK]))
+                )
+                for path, key, moment in s.execute(query):
+                    found.setdefault(path, []).append((int(key), float(moment)))
+        return {path: sorted(times, key=lambda kt: kt[1]) for path, times in found.items()}
+
+    @_reads
     def counts(self) -> tuple[int, int, int]:
         """(videos, segments, keyframes) of complete videos."""
         with self.sessions() as s:
@@ -668,3 +904,6 @@ def _add_spans(session, video_id: int, spans: Sequence[TextSpan]) -> list[int]: 
 def _span(row: SpanRow, video: VideoRecord) -> SpanRecord:
     words = tuple(Word(a, b, w) for a, b, w in json.loads(row.words)) if row.words else ()
     return SpanRecord(row.id, video, row.modality, row.start, row.end, row.text, row.confidence, words, row.track)
+
+
+# --- salvaging a damaged index.db -------------------------------------------------------------

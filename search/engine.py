@@ -33,6 +33,7 @@ from search.errors import (
 )
 from search.fusion import Candidate, Moment, fuse
 from search.retrieval import Query, span_candidates, visual_candidates
+from search.served import IndexedFile, open_indexed
 from search.store import TEXT, VISUAL, Store
 from search.types import Filters, Hit, ModelRecord, SegmentRecord, VideoRecord
 from vidsearch.settings import MODALITIES, Settings
@@ -254,26 +255,35 @@ class VideoSearch:
     def thumbnail(self, segment_id: int, short_side: int = 180, time: float | None = None) -> np.ndarray:
         """A picture of a segment (HxWx3 uint8 RGB): the frame at `time` seconds (kept inside the
         segment; a hit's evidence time shows what matched), else its first keyframe, else its
-        middle. Decoded from the video file on demand; raises VideoFileMissing when the file is gone,
-        NoPicture when it is sound alone without cover art (with cover art, that is its picture)."""
+        middle. Decoded on demand from the video file, only while it is the file that was indexed
+        (`open_indexed`): raises VideoFileMissing when the file is gone, VideoFileChanged when it is
+        another file now, NoPicture when it is sound alone without cover art (with cover art, that is
+        its picture)."""
         found = self.store.segment(segment_id)
         if found is None:
             raise SegmentNotFound(self.store.directory, segment_id)
         segment, video, keyframes = found
-        if not video.path.is_file():
-            raise VideoFileMissing(video.path)
         if time is not None:
             time = min(max(time, segment.start), max(segment.start, segment.end - 1e-3))
         elif keyframes:
             time = keyframes[0][1]
         else:
             time = (segment.start + segment.end) / 2
-        try:
-            return decode.frame_at(video.path, time, short_side)
-        except indexer_errors.NoPicture as exc:
-            raise NoPicture(video.path) from exc
-        except VideoError as exc:
-            raise VideoFileMissing(video.path, exc.reason) from exc
+        with self.open_file(video) as file:
+            try:
+                picture = decode.frame_at(file.reopenable, time, short_side)
+            except indexer_errors.NoPicture as exc:
+                raise NoPicture(video.path) from exc
+            except VideoError as exc:
+                raise VideoFileMissing(video.path, exc.reason) from exc
+            if file.reopenable == video.path:  # read by path (no /proc): make sure it was this file
+                file.confirm()
+            return picture
+
+    def open_file(self, video: VideoRecord) -> IndexedFile:
+        """The file of an indexed video, opened only if it is still the file that was indexed (see
+        `open_indexed`): what the API streams and the page plays. Close it when done."""
+        return open_indexed(video)
 
     def segment(self, segment_id: int) -> tuple[SegmentRecord, VideoRecord]:
         """A segment and its video; raises SegmentNotFound."""

@@ -84,6 +84,16 @@ class VideoFileMissing(SearchError):
         self.reason = reason
 
 
+class VideoFileChanged(VideoFileMissing):
+    """An indexed video's path no longer leads to the file that was indexed: it is not a regular file
+    any more (a symbolic link to something else, a folder, a FIFO, a device), or its size or
+    modification time differ from those recorded. Nothing is read from it; re-indexing it makes the
+    index agree with the file again."""
+
+    def __init__(self, path: Path, reason: str = "it changed since it was indexed") -> None:
+        super().__init__(path, reason)
+
+
 class NoPicture(SearchError):
     """An indexed file is sound alone (a podcast, a voice memo) with no cover art: nothing to show."""
 
@@ -125,6 +135,49 @@ class VectorFileError(SearchError):
         super().__init__(f"{path}: {reason}; `vidsearch doctor --index {path.parent}` tells what to do")
         self.path = path
         self.reason = reason
+
+
+class VectorFileMissing(VectorFileError):
+    """A vector file is gone while the index has rows (keyframes or spans) whose vectors it held:
+    searching without it would silently miss them. `vidsearch doctor --repair` rebuilds it."""
+
+    def __init__(self, path: Path, rows: int, what: str) -> None:
+        SearchError.__init__(
+            self,
+            f"{path} is missing: {rows} {what} of the index have their vectors there; "
+            f"`vidsearch doctor --index {path.parent} --repair` rebuilds it",
+        )
+        self.path = path
+        self.reason = "is missing"
+        self.rows = rows
+
+
+class IndexUnusable(SearchError):
+    """index.db cannot be used as it is: damaged (IndexDamaged) or unreadable (IndexUnreadable)."""
+
+    def __init__(self, directory: Path, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.directory = directory
+        self.reason = reason
+
+
+class IndexDamaged(IndexUnusable):
+    """index.db is damaged: SQLite finds it is not a database, or that a page of it is malformed."""
+
+    def __init__(self, directory: Path, reason: str) -> None:
+        super().__init__(
+            directory,
+            reason,
+            f"index {directory} is damaged: index.db {reason}; `vidsearch doctor --index {directory} --repair` "
+            "keeps a copy of it and salvages what it can",
+        )
+
+
+class IndexUnreadable(IndexUnusable):
+    """index.db cannot be read now (a full disk, permissions, an I/O error); nothing is damaged."""
+
+    def __init__(self, directory: Path, reason: str) -> None:
+        super().__init__(directory, reason, f"cannot read index {directory}: {reason}")
 
 
 WRITE_ERRNOS = {

@@ -9,7 +9,11 @@ descriptor is not inherited by child processes (ffmpeg), which could otherwise k
 Windows there is no `fcntl`: writers are not serialised there, so do not run two at once.
 Readers (`Store.open(directory)`) never take the lock and keep working during writes: SQLite
 runs in WAL mode, vector files are replaced atomically (and a reader reloads one when it has
-changed), and a video is visible only once complete.
+changed), and a video is visible only once complete. Readers open index.db read-only, so
+reading works on a full disk (see `search.db.Database`). A vector file that is gone while rows
+that own vectors in it exist raises VectorFileMissing (for readers, and for an indexer at once):
+it is never taken for an empty one, which would silently answer without those rows or be saved
+holding only new vectors; `vidsearch doctor --repair` rebuilds it.
 
 Writes go SQLite first (rows marked incomplete), vectors second, and a video is marked complete
 only after its vectors are saved. A writer marks the index `dirty` (a meta row) before its first
@@ -32,7 +36,16 @@ import numpy as np
 
 from indexer.types import IndexedVideo, TextSpan
 from search.db import SCHEMA_VERSION, Database
-from search.errors import IndexLocked, IndexNotFound, IndexWriteError, ModelMismatch, SchemaMismatch, write_failure
+from search.errors import (
+    IndexLocked,
+    IndexNotFound,
+    IndexWriteError,
+    ModelMismatch,
+    SchemaMismatch,
+    VectorFileError,
+    VectorFileMissing,
+    write_failure,
+)
 from search.types import KeyframeRecord, ModelRecord, SegmentRecord, SpanRecord, VideoRecord
 from search.vectors import TEMPORARY, VectorIndex
 from vidsearch import __version__
@@ -146,24 +159,35 @@ class Store:
         """What opening this writer did to recover from an interrupted run, one line per action."""
 
     @classmethod
-    def open(cls, directory: Path, create: bool = False, write: bool = False, recover: bool = True) -> Store:
+    def open(
+        cls,
+        directory: Path,
+        create: bool = False,
+        write: bool = False,
+        recover: bool = True,
+        lock: WriterLock | None = None,
+    ) -> Store:
         """Open the index in `directory` for reading, or as its one writer with `write=True`;
         `create=True` (a writer) also makes the index if there is none.
 
-        A writer holds the writer lock until `close()` (IndexLocked when another process has it),
-        brings an older schema up to date, and recovers from an interrupted run (`recovered`
-        says how; `recover=False` leaves that to the caller: doctor). IndexWriteError when the
-        directory cannot be written."""
+        A reader reads index.db read-only (it works on a full disk). A writer holds the writer
+        lock until `close()` (IndexLocked when another process has it; `lock` hands over one
+        already taken), brings an older schema up to date, and recovers from an interrupted run
+        (`recovered` says how; `recover=False` leaves that and every check to the caller:
+        doctor). An indexer (`create`) is refused with VectorFileMissing when a vector file
+        whose rows exist is gone: it would add new vectors to an empty file. IndexWriteError when
+        the directory cannot be written; IndexDamaged or IndexUnreadable when index.db cannot be
+        read."""
         directory = Path(directory).absolute()
         if not (directory / DB_NAME).exists() and not create:
             raise IndexNotFound(directory)
         if not (create or write):
-            return cls._checked(directory, Database(directory / DB_NAME), None)
+            return cls._checked(directory, Database(directory / DB_NAME, readonly=True), None)
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise IndexWriteError(directory, write_failure(exc)) from exc
-        lock = WriterLock.acquire(directory)
+        lock = lock or WriterLock.acquire(directory)
         try:
             db = Database(directory / DB_NAME)
             db.create()
@@ -174,6 +198,8 @@ class Store:
         try:
             store.db.set_meta("writer", json.dumps({"pid": os.getpid(), "since": time.time(), "version": __version__}))
             store.recovered = store.recover() if recover else ()
+            if create and recover:
+                store.require_vector_files()
         except BaseException:
             store.close()
             raise
@@ -181,7 +207,11 @@ class Store:
 
     @classmethod
     def _checked(cls, directory: Path, db: Database, lock: WriterLock | None) -> Store:
-        version = db.schema_version()
+        try:
+            version = db.schema_version()
+        except BaseException:
+            db.close()
+            raise
         if version != SCHEMA_VERSION:
             db.close()
             raise SchemaMismatch(directory, version or "none", SCHEMA_VERSION)
@@ -203,6 +233,9 @@ class Store:
         (IndexLocked when another process writes), recovering what a crashed writer left."""
         if self._lock is None:
             self._lock = WriterLock.acquire(self.directory)
+            if self.db.readonly:
+                self.db.close()
+                self.db = Database(self.db.path)
             self._vectors.clear()
             self._stamps.clear()
             self.recovered = self.recover()
@@ -238,16 +271,42 @@ class Store:
 
     def vectors(self, modality: str, dim: int) -> VectorIndex:
         """The vectors of `modality`. A writer loads them once and owns them; a reader reloads
-        them when the file was replaced since (a writer saved), so it sees new videos."""
+        them when the file was replaced since (a writer saved), so it sees new videos.
+
+        VectorFileMissing when the file is gone while the index has rows whose vectors it held
+        (a search would silently miss them); VectorFileError when it cannot be read."""
         path = self._vector_path(modality)
         loaded = self._vectors.get(modality)
         if loaded is not None and self._lock is not None:
             return loaded
         stamp = _file_stamp(path)
         if loaded is None or stamp != self._stamps.get(modality):
+            if stamp is None:
+                self._require_vector_file(modality)
             self._vectors[modality] = loaded = VectorIndex.load(path, dim)
             self._stamps[modality] = stamp
         return loaded
+
+    def _require_vector_file(self, kind: str) -> None:
+        """VectorFileMissing when `<kind>.faiss` is absent but rows that own vectors exist."""
+        path = self._vector_path(kind)
+        if not path.exists():
+            rows = self.db.vector_owner_count(kind)
+            if rows:
+                raise VectorFileMissing(path, rows, "keyframes" if kind == VISUAL else f"{kind} spans")
+
+    def require_vector_files(self) -> None:
+        """VectorFileMissing for the first vector file of this index's models that is gone while
+        rows that own vectors in it exist."""
+        for kind in self.vector_kinds():
+            if kind not in self._vectors:
+                self._require_vector_file(kind)
+
+    def replace_vectors(self, modality: str, index: VectorIndex) -> None:
+        """A writer's: make `index` the vectors of `modality` (doctor's rebuild); saved, replacing
+        the file, by the next `save()`."""
+        self._writer()
+        self._vectors[modality] = index
 
     def _vector_path(self, modality: str) -> Path:
         return self.directory / f"{modality}.faiss"
@@ -320,8 +379,13 @@ class Store:
     def _remove_span_vectors(self, ids: dict[str, list[int]]) -> None:
         text = self.models().get(TEXT)
         for modality, keys in ids.items():
-            if text is not None and text.available and keys:
+            if text is not None and text.available and keys and self._holds(modality):
                 self.vectors(modality, text.dim).remove(np.asarray(keys, np.int64))
+
+    def _holds(self, kind: str) -> bool:
+        """Whether there are vectors of `kind` to take out: loaded, or a file (a missing file
+        holds nothing, and must not be recreated holding only what is left)."""
+        return kind in self._vectors or self._vector_path(kind).exists()
 
     def remove(self, path: Path) -> bool:
         """Drop a video, its segments and its vectors; False when it was not indexed."""
@@ -373,7 +437,7 @@ class Store:
     def _drop_vectors(self, path: Path) -> None:
         ids = self.db.keyframe_ids(path)
         visual = self.models().get(VISUAL)
-        if ids and visual is not None and visual.available:
+        if ids and visual is not None and visual.available and self._holds(VISUAL):
             self.vectors(VISUAL, visual.dim).remove(np.asarray(ids, np.int64))
         self._remove_span_vectors(self.db.span_ids(path))
 
@@ -423,9 +487,12 @@ class Store:
         """Drop the vectors whose keyframe or span is gone or belongs to no complete video."""
         done = []
         for kind, dim in self.vector_kinds().items():
-            if kind not in self._vectors and not self._vector_path(kind).exists():
+            if not self._holds(kind):
                 continue
-            index = self.vectors(kind, dim)
+            try:
+                index = self.vectors(kind, dim)
+            except VectorFileError:  # unreadable: doctor's to set aside and rebuild
+                continue
             owners = np.fromiter(self.db.vector_owners(kind), np.int64)
             stray = np.setdiff1d(index.ids(), owners)
             if len(stray):

@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 
 RECALL_AT = 10
 """Recall is measured on the top 10: recall@10 = the share of the exact 10 nearest found."""
+UNIT_TOLERANCE = 0.05
+"""How far from 1 a stored vector's length may be (SQ8 codes decode to within ~1 %) before it
+counts as garbled."""
+GARBLE_CHUNK = 65_536
+"""Vectors decoded at a time when an IVF is checked for garbled ones."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +212,22 @@ class VectorIndex:
                 continue
         return rows
 
+    def garbled(self, tolerance: float = UNIT_TOLERANCE) -> np.ndarray:
+        """Ids of the stored vectors that cannot be what was stored: not finite, or neither of
+        unit length nor zero (every vector stored is L2-normalised; a zero row is what an empty
+        input gives). Damage inside a file that faiss reads without complaint shows this way.
+        An IVF's vectors are decoded a chunk at a time (their codes are close, not exact)."""
+        ivf = _ivf(self._index)
+        if ivf is None:
+            ids, vectors = _contents(self._index)
+            return ids[_off_unit(vectors, tolerance)]
+        ids = _list_ids(ivf)
+        parts = [np.zeros(0, np.int64)]
+        for start in range(0, len(ids), GARBLE_CHUNK):
+            chunk = ids[start : start + GARBLE_CHUNK]
+            parts.append(chunk[_off_unit(ivf.reconstruct_batch(chunk), tolerance)])
+        return np.concatenate(parts)
+
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of the `k` nearest vectors to each query row; missing slots have id -1."""
         k = min(k, len(self))
@@ -281,6 +302,13 @@ def _write(index: Any, path: Path) -> None:
         reason = write_failure(exc) if isinstance(exc, OSError) else str(exc).splitlines()[-1]
         raise IndexWriteError(path.parent, f"{path.name}: {reason}") from exc
     _sync_directory(path.parent)
+
+
+def _off_unit(vectors: np.ndarray, tolerance: float) -> np.ndarray:
+    """Which rows are not finite, or neither of unit length nor zero (a boolean mask)."""
+    with np.errstate(all="ignore"):
+        norms = np.linalg.norm(np.asarray(vectors, np.float64), axis=1)
+    return np.asarray(~np.isfinite(norms) | ((np.abs(norms - 1.0) > tolerance) & (norms > tolerance)))
 
 
 TEMPORARY = ".tmp"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import logging
 import shutil
+import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -114,6 +115,8 @@ def test_bad_parameters_are_422_naming_the_parameter(client: TestClient, params:
     response = client.get("/search", params=params)
     assert response.status_code == 422
     assert [error["loc"] for error in response.json()["detail"]] == [["query", field]]
+    line = response.json()["error"]
+    assert line.startswith(f"query parameter {field}: ") and "\n" not in line
 
 
 def test_the_limits_come_from_the_options(engine: VideoSearch) -> None:
@@ -323,13 +326,22 @@ def test_concurrent_searches_all_succeed_alike(client: TestClient) -> None:
 def test_serve_runs_the_app_on_the_given_address_and_refuses_a_missing_index(
     engine: VideoSearch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ran: list[tuple[str, int, int]] = []
+    ran: list[tuple[str, int, int, int]] = []
 
-    def run(app: FastAPI, host: str, port: int, **_options: object) -> None:
-        ran.append((host, port, TestClient(app).get("/health").json()["videos"]))
+    class Server:
+        def __init__(self, app: FastAPI, host: str, port: int) -> None:
+            self.app, self.host, self.port = app, host, port
 
-    monkeypatch.setattr(api.uvicorn, "run", run)
-    api.serve(engine.store.directory, Settings(), port=8123)
-    assert ran == [("127.0.0.1", 8123, 1)]
+        def run(self, sockets: list) -> None:
+            (sock,) = sockets
+            videos = TestClient(self.app).get("/health").json()["videos"]
+            ran.append((self.host, self.port, sock.getsockname()[1], videos))
+
+    monkeypatch.setattr(api, "server", Server)
+    with socket.socket() as probe:  # a port free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    api.serve(engine.store.directory, Settings(), port=port)
+    assert ran == [("127.0.0.1", port, port, 1)]  # uvicorn gets the socket serve bound
     with pytest.raises(IndexNotFound):
         api.serve(tmp_path / "no-index", Settings())

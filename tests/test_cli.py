@@ -277,3 +277,31 @@ def test_output_cut_short_by_a_closed_pipe_ends_quietly(indexed: Path, tmp_path:
     command = f"{sys.executable} -m vidsearch.cli search --queries-file {queries} --index {indexed} --json | head -c 1"
     done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=ROOT, capture_output=True, text=True)
     assert done.stdout == "{" and done.stderr == "" and done.returncode == 141
+
+
+@pytest.mark.models
+def test_doctor_repair_rebuilds_a_lost_vector_file_with_the_index_own_model(tmp_path: Path, capsys) -> None:
+    """The issue's case: speech.faiss deleted. Search says so in one line; the repair recomputes the
+    vectors from the stored sentences with the index's own (real, offline) sentence model, and no
+    video is lost."""
+    from indexer.pipeline import Models
+    from tests.streams import HeardTones, Tone, mux, picture, tones_wav
+    from vidsearch.library import index_paths
+    from vidsearch.settings import Settings
+
+    sound = tones_wav(tmp_path / "t.wav", 3.0, [Tone(1.0, 700)])
+    videos = [mux(tmp_path / f"v{n}.mp4", [*picture(3), "-i", str(sound)], "-c:a", "aac") for n in range(3)]
+    settings = Settings(modalities=("speech",), offline=True)
+    index_paths(videos, tmp_path / "index", settings, models=Models(speech=HeardTones()))
+    _, before, _ = cli(
+        capsys, "search", "tone 700 hertz", "--index", tmp_path / "index", "--json", "--modalities", "speech"
+    )
+    (tmp_path / "index" / "speech.faiss").unlink()
+    code, _, err = cli(capsys, "search", "tone 700 hertz", "--index", tmp_path / "index", "--modalities", "speech")
+    assert code == 1 and "speech.faiss is missing" in err and "--repair" in err and len(err.strip().splitlines()) == 1
+    code, out, _ = cli(capsys, "doctor", "--index", tmp_path / "index", "--repair")
+    assert code == 0 and "rebuilt 3 speech span vector(s)" in out, out
+    _, after, _ = cli(
+        capsys, "search", "tone 700 hertz", "--index", tmp_path / "index", "--json", "--modalities", "speech"
+    )
+    assert json.loads(after) == json.loads(before) and len(json.loads(after)["hits"]) == 3

@@ -1,8 +1,13 @@
-"""`search.doctor`: each kind of damage is found, repaired as reported, and the index is sound after."""
+"""`search.doctor`: each kind of damage is found, repaired as reported, and the index is sound after.
+A repair rebuilds what the index keeps the makings of (vectors from the stored text) and deletes
+nothing it could rebuild. (Keyframes decoded again from real videos, and a damaged index.db:
+tests/test_damage.py.)"""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +15,7 @@ import pytest
 
 from indexer.types import IndexedVideo, Keyframe, Segment, TextSpan, VideoInfo
 from search.doctor import DoctorReport, check
-from search.errors import IndexLocked, IndexNotFound
+from search.errors import IndexLocked, IndexNotFound, VectorFileMissing
 from search.store import TEXT, VISUAL, Store
 from search.types import ModelRecord
 from search.vectors import VectorIndex
@@ -24,6 +29,20 @@ def unit(seed: int, n: int, dim: int = DIM) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
+class Words:
+    """The fake sentence model the index was made with: a text's vector comes from its hash."""
+
+    name = "fake:words"
+    dim = TEXT_DIM
+
+    def __init__(self) -> None:
+        self.texts = 0
+
+    def encode(self, batch: Sequence[str]) -> np.ndarray:
+        self.texts += len(batch)
+        return np.concatenate([unit(int(hashlib.md5(t.encode()).hexdigest()[:8], 16), 1, TEXT_DIM) for t in batch])
+
+
 def video(path: Path, seed: int) -> IndexedVideo:
     """Three 1 s segments with a keyframe each; a spoken sentence and a screen text with vectors."""
     segments = tuple(Segment(float(i), float(i + 1)) for i in range(3))
@@ -33,9 +52,8 @@ def video(path: Path, seed: int) -> IndexedVideo:
         TextSpan("ocr", 1.0, 2.0, f"QUARTERLY RESULTS {seed}", 0.95),
     )
     info = VideoInfo(path, 3.0, 25.0, 64, 48, 0, True, "h264")
-    return IndexedVideo(
-        info, f"hash{seed}", 100, 1.0, segments, keyframes, ("visual", "speech", "ocr"), spans, unit(seed, 2, TEXT_DIM)
-    )
+    vectors = Words().encode([s.text for s in spans])
+    return IndexedVideo(info, f"hash{seed}", 100, 1.0, segments, keyframes, ("visual", "speech", "ocr"), spans, vectors)
 
 
 @pytest.fixture
@@ -78,7 +96,9 @@ def test_orphan_vectors_are_found_and_dropped(index: Path) -> None:
     assert len(VectorIndex.load(index / "visual.faiss", DIM)) == 6 and videos(index) == ["a.mp4", "b.mp4"]
 
 
-def test_videos_missing_vectors_are_deleted_so_they_are_indexed_again(index: Path, tmp_path: Path) -> None:
+def test_keyframe_vectors_of_a_gone_video_are_reported_and_forgotten_only_when_asked(
+    index: Path, tmp_path: Path
+) -> None:
     with Store.open(index) as store:
         (segment,) = [s for s in store.segments(store.videos()[0]) if s.start == 1.0]
         found = store.segment(segment.id)
@@ -87,12 +107,15 @@ def test_videos_missing_vectors_are_deleted_so_they_are_indexed_again(index: Pat
     stored = VectorIndex.load(index / "visual.faiss", DIM)
     stored.remove(np.array([keyframe], np.int64))
     stored.save(index / "visual.faiss")
-    found = check(index)
-    assert kinds(found) == {"missing-vectors"}
-    assert "1 keyframe(s) have no vector in visual.faiss, of 1 video(s)" in found.problems[0].detail
-    fixed = check(index, repair=True)
-    assert fixed.ok and len(fixed.repaired) == 1
-    assert fixed.repaired[0].startswith(f"deleted {tmp_path / 'a.mp4'}: 1 keyframe(s) had no vector in visual.faiss")
+    found = check(index)  # a.mp4 does not exist: its keyframe cannot be decoded again
+    assert kinds(found) == {"gone-videos"} and not found.problems[0].repairable
+    assert found.problems[0].detail.startswith("1 keyframe(s) without a vector belong to 1 video(s) whose file is gone")
+    kept = check(index, repair=True, images=lambda _record: pytest.fail("no video to decode: no model needed"))
+    assert kinds(kept) == {"gone-videos"} and kept.repaired == () and videos(index) == ["a.mp4", "b.mp4"]
+    forgot = check(index, repair=True, forget_gone=True)
+    assert forgot.ok and forgot.repaired == (
+        f"deleted {tmp_path / 'a.mp4'}: its file is gone, so its keyframes' vectors cannot be rebuilt",
+    )
     assert videos(index) == ["b.mp4"] and len(VectorIndex.load(index / "visual.faiss", DIM)) == 3
 
 
@@ -125,22 +148,147 @@ def test_a_keyword_index_out_of_step_is_rebuilt(index: Path) -> None:
         assert len(store.keyword('"QUARTERLY"', "ocr", 10)) == 2
 
 
-@pytest.mark.parametrize("damage", ["truncated", "other dimension"])
-def test_a_bad_vector_file_is_set_aside_and_its_videos_deleted(index: Path, damage: str) -> None:
-    path = index / "visual.faiss"
+def damage_file(path: Path, damage: str, dim: int) -> None:
     if damage == "truncated":
         path.write_bytes(path.read_bytes()[:40])
+    elif damage in ("garbled header", "garbled vector"):  # 8 bytes: faiss's header, or inside the first vector
+        data = bytearray(path.read_bytes())
+        at = 12 if damage == "garbled header" else 84  # 84: the first vector starts at byte 82
+        data[at : at + 8] = b"\xde\xad\xbe\xef" * 2
+        path.write_bytes(bytes(data))
+    elif damage == "deleted":
+        path.unlink()
     else:
-        other = VectorIndex(DIM * 2)
-        other.add(np.array([1], np.int64), unit(1, 1, DIM * 2))
+        other = VectorIndex(dim * 2)
+        other.add(np.array([1], np.int64), unit(1, 1, dim * 2))
         other.save(path)
+
+
+def vectors_of(path: Path, dim: int) -> dict[int, list[float]]:
+    stored = VectorIndex.load(path, dim)
+    ids = stored.ids().tolist()
+    return {key: row.round(5).tolist() for key, row in zip(ids, stored.vectors(ids))}
+
+
+@pytest.mark.parametrize("damage", ["deleted", "truncated", "garbled header", "other dimension"])
+@pytest.mark.parametrize("kind", ["speech", "ocr"])
+def test_a_missing_or_bad_span_vector_file_is_rebuilt_from_the_stored_text(index: Path, kind: str, damage: str) -> None:
+    path = index / f"{kind}.faiss"
+    before = vectors_of(path, TEXT_DIM)
+    damage_file(path, damage, TEXT_DIM)
     found = check(index)
-    assert kinds(found) == {"bad-vector-file"} and found.problems[0].detail.startswith("visual.faiss")
-    fixed = check(index, repair=True)
-    assert fixed.ok
-    assert fixed.repaired[0].startswith("renamed visual.faiss, which could not be used, to visual.faiss.bad-")
-    assert len(fixed.repaired) == 3 and videos(index) == []
-    assert len(list(index.glob("visual.faiss.bad-*"))) == 1 and len(VectorIndex.load(index / "speech.faiss", 4)) == 0
+    assert kinds(found) == {"missing-vector-file" if damage == "deleted" else "bad-vector-file"}
+    assert found.problems[0].detail.startswith(f"{kind}.faiss")
+    assert "--repair rebuilds it from the stored text with the sentence model fake:words" in found.problems[0].detail
+    if damage == "deleted":
+        with Store.open(index) as store, pytest.raises(VectorFileMissing) as missing:
+            store.vectors(kind, TEXT_DIM)  # a search says so, rather than answer without them
+        assert str(missing.value) == (
+            f"{path} is missing: 2 {kind} spans of the index have their vectors there; "
+            f"`vidsearch doctor --index {index} --repair` rebuilds it"
+        )
+    unaided = check(index, repair=True)  # no sentence model: nothing is lost, nothing rebuilt
+    assert kinds(unaided) == {"missing-vector-file"} and videos(index) == ["a.mp4", "b.mp4"]
+    assert unaided.problems[0].detail.endswith("; not rebuilt: no sentence model was given")
+    words = Words()
+    fixed = check(index, repair=True, sentences=words)
+    assert fixed.ok, fixed.problems
+    assert fixed.repaired == (
+        f"rebuilt 2 {kind} span vector(s) of {kind}.faiss from the stored text with the sentence model fake:words",
+    )
+    assert words.texts == 2 and videos(index) == ["a.mp4", "b.mp4"] and vectors_of(path, TEXT_DIM) == before
+    kept = list(index.glob(f"{kind}.faiss.bad-*"))
+    assert len(kept) == (0 if damage == "deleted" else 1)  # the damaged file is kept, never deleted
+    assert check(index).ok
+
+
+def test_garbled_vectors_that_faiss_reads_without_complaint_are_recomputed(index: Path) -> None:
+    path = index / "ocr.faiss"
+    before = vectors_of(path, TEXT_DIM)
+    damage_file(path, "garbled vector", TEXT_DIM)
+    found = check(index)
+    assert [p.detail for p in found.problems] == [
+        "1 vector(s) in ocr.faiss are garbled (not of unit length); "
+        "--repair recomputes them from the stored text with the sentence model fake:words"
+    ]
+    fixed = check(index, repair=True, sentences=Words())
+    assert fixed.ok and fixed.repaired == (
+        "dropped 1 garbled vector(s) from ocr.faiss, to compute them again",
+        "recomputed 1 ocr span vector(s) of ocr.faiss from the stored text with the sentence model fake:words",
+    )
+    assert vectors_of(path, TEXT_DIM) == before
+
+
+def test_a_bad_visual_file_is_set_aside_and_its_videos_kept(index: Path) -> None:
+    damage_file(index / "visual.faiss", "truncated", DIM)
+    found = check(index)
+    assert kinds(found) == {"bad-vector-file"} and found.problems[0].detail.startswith("visual.faiss cannot be read")
+    fixed = check(index, repair=True)  # the videos' files are gone (fake paths): nothing to decode
+    assert fixed.repaired[0].startswith("renamed visual.faiss, which could not be used (cannot be read")
+    assert len(fixed.repaired) == 1 and kinds(fixed) == {"gone-videos"} and videos(index) == ["a.mp4", "b.mp4"]
+    assert len(list(index.glob("visual.faiss.bad-*"))) == 1 and not (index / "visual.faiss").exists()
+    assert len(VectorIndex.load(index / "speech.faiss", TEXT_DIM)) == 2
+
+
+def test_models_are_made_only_when_a_rebuild_needs_them_and_must_be_the_index_s(index: Path) -> None:
+    made: list[str] = []
+
+    def loader(record: ModelRecord) -> Words:
+        made.append(record.model)
+        return Words()
+
+    assert check(index, repair=True, sentences=loader).ok and made == []  # nothing to rebuild
+    (index / "speech.faiss").unlink()
+    (index / "ocr.faiss").unlink()
+    assert check(index, repair=True, sentences=loader).ok and made == ["fake:words"]  # made once for both
+    (index / "speech.faiss").unlink()
+
+    def broken(_record: ModelRecord) -> Words:
+        raise OSError("no weights here")
+
+    failed = check(index, repair=True, sentences=broken)
+    assert [p.detail.split("; not rebuilt: ")[1] for p in failed.problems] == [
+        "the sentence model fake:words could not be loaded (no weights here)"
+    ]
+
+    class Other(Words):
+        name = "fake:other"
+
+    refused = check(index, repair=True, sentences=Other())
+    assert refused.problems[0].detail.endswith(
+        "not rebuilt: the sentence model given is fake:other (4-d), not the index's fake:words (4-d)"
+    )
+    assert videos(index) == ["a.mp4", "b.mp4"] and not (index / "speech.faiss").exists()
+
+
+def test_an_interrupted_rebuild_resumes_where_it_stopped(
+    index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.doctor
+
+    with Store.open(index, create=True) as store:
+        for n in range(3, 9):
+            store.put(video(tmp_path / f"{n}.mp4", n))
+        store.save()
+    before = vectors_of(index / "speech.faiss", TEXT_DIM)
+    (index / "speech.faiss").unlink()
+    monkeypatch.setattr(search.doctor, "TEXT_BATCH", 3)
+    monkeypatch.setattr(search.doctor, "CHECKPOINT_SECONDS", 0.0)
+
+    class Dies(Words):
+        def encode(self, batch: Sequence[str]) -> np.ndarray:
+            if self.texts >= 3:
+                raise KeyboardInterrupt  # the user stops the repair
+            return super().encode(batch)
+
+    with pytest.raises(KeyboardInterrupt):
+        check(index, repair=True, sentences=Dies())
+    assert not (index / "speech.faiss").exists() and len(VectorIndex.read(index / "speech.rebuilding.faiss")) == 3
+    assert "speech.rebuilding.faiss: an interrupted rebuild of speech.faiss; --repair resumes it" in check(index).notes
+    words = Words()
+    fixed = check(index, repair=True, sentences=words)
+    assert fixed.ok and words.texts == 5 and vectors_of(index / "speech.faiss", TEXT_DIM) == before
+    assert not (index / "speech.rebuilding.faiss").exists()
 
 
 def test_spans_of_an_interrupted_addition_are_invisible_then_dropped(

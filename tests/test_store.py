@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from indexer.types import IndexedVideo, Keyframe, Segment, VideoInfo
-from search.errors import IndexNotFound, ModelMismatch
+from search.errors import IndexDamaged, IndexNotFound, IndexWriteError, ModelMismatch, VectorFileMissing
 from search.store import VISUAL, Store
 from search.types import ModelRecord
 
@@ -95,3 +95,55 @@ def test_vector_files_are_replaced_atomically(store: Store, tmp_path: Path) -> N
     store.save()
     names = sorted(p.name for p in (tmp_path / "index").iterdir())
     assert "visual.faiss" in names and not any(n.endswith(".tmp") for n in names)
+
+
+def test_a_reader_opens_index_db_read_only_and_becomes_a_writer_only_to_write(store: Store, tmp_path: Path) -> None:
+    store.put(indexed(tmp_path / "a.mp4", unit(1)))
+    store.put(indexed(tmp_path / "b.mp4", unit(2)))
+    store.save()
+    store.close()
+    database = tmp_path / "index" / "index.db"
+    before = database.read_bytes()
+    with Store.open(tmp_path / "index") as reader:
+        assert reader.db.readonly and not reader.writing and len(reader.videos()) == 2
+        with pytest.raises(IndexWriteError, match="read-only"):
+            reader.db.set_meta("note", "x")  # its connections cannot write
+        assert database.read_bytes() == before
+        assert reader.remove(tmp_path / "a.mp4")  # a change makes it the writer, reading and writing
+        assert reader.writing and not reader.db.readonly and [v.path.name for v in reader.videos()] == ["b.mp4"]
+
+
+def test_a_missing_vector_file_whose_rows_exist_is_named_not_taken_for_empty(store: Store, tmp_path: Path) -> None:
+    store.put(indexed(tmp_path / "a.mp4", unit(1)))
+    store.save()
+    store.close()
+    path = tmp_path / "index" / "visual.faiss"
+    path.unlink()
+    message = (
+        f"{path} is missing: 3 keyframes of the index have their vectors there; "
+        f"`vidsearch doctor --index {path.parent} --repair` rebuilds it"
+    )
+    with Store.open(tmp_path / "index") as reader, pytest.raises(VectorFileMissing) as missing:
+        reader.vectors(VISUAL, DIM)
+    assert str(missing.value) == message and missing.value.rows == 3
+    with pytest.raises(VectorFileMissing):  # an indexer would otherwise start a file without them
+        Store.open(tmp_path / "index", create=True)
+    with Store.open(tmp_path / "index", write=True) as writer:  # removing needs none of its vectors
+        assert writer.remove(tmp_path / "a.mp4") and not path.exists()
+    with Store.open(tmp_path / "index", create=True) as again:  # nothing owns vectors now: empty is right
+        assert len(again.vectors(VISUAL, DIM)) == 0
+
+
+def test_a_damaged_index_db_is_named_with_what_to_do(store: Store, tmp_path: Path) -> None:
+    store.close()
+    database = tmp_path / "index" / "index.db"
+    with database.open("r+b") as handle:
+        handle.write(b"\xde\xad\xbe\xef" * 2)
+    for opening in ({}, {"create": True}, {"write": True}):
+        with pytest.raises(IndexDamaged) as damaged:
+            Store.open(tmp_path / "index", **opening)
+        assert str(damaged.value) == (
+            f"index {tmp_path / 'index'} is damaged: index.db is not a SQLite database (its header is damaged): "
+            f"file is not a database; `vidsearch doctor --index {tmp_path / 'index'} --repair` keeps a copy of it "
+            "and salvages what it can"
+        )

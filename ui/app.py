@@ -12,7 +12,6 @@ environment variable VIDSEARCH_UI_INDEX (which `ui.launch` sets).
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import os
 import re
@@ -30,7 +29,7 @@ import streamlit as st
 from indexer.errors import IndexerError, describe
 from indexer.files import printable
 from search.engine import IndexStats, VideoSearch
-from search.errors import IndexEmpty, NoPicture, SearchError
+from search.errors import IndexEmpty, NoPicture, SearchError, VideoFileMissing
 from search.types import Evidence, Filters, Hit, VideoRecord, clock
 from vidsearch.settings import Settings
 
@@ -245,14 +244,14 @@ def show_filters(engine: VideoSearch, videos: Sequence[VideoRecord]) -> tuple[tu
 
 
 def read_image(upload: Any) -> np.ndarray:
-    """An uploaded picture as HxWx3 uint8 RGB."""
-    from PIL import Image, UnidentifiedImageError
+    """An uploaded picture as small HxWx3 uint8 RGB (see vidsearch.pictures: a pixel flood is
+    refused from its header, before anything is decoded)."""
+    from vidsearch.pictures import PictureError, decode_picture
 
     try:
-        with Image.open(io.BytesIO(upload.getvalue())) as image:
-            return np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise PageError(f"{upload.name} is not a picture this page can read") from exc
+        return decode_picture(upload.getvalue())
+    except PictureError as exc:
+        raise PageError(f"{upload.name} cannot be searched by: {exc}") from exc
 
 
 def missing_visual(stats: IndexStats) -> str | None:
@@ -317,13 +316,23 @@ def results(library: Library, request: Request, upload: Any) -> tuple[list[Hit],
     return hits, seconds
 
 
-def show_video(chosen: Playing) -> None:
-    """The chosen moment, playing from its start, or why it cannot."""
-    if chosen.path.is_file() and os.access(chosen.path, os.R_OK):
-        player = st.video if chosen.has_video else st.audio
-        player(str(chosen.path), start_time=int(chosen.start), autoplay=True)
+def show_video(engine: VideoSearch, chosen: Playing) -> None:
+    """The chosen moment, playing from its start, or why it cannot. Only the file that was indexed
+    is played: its bytes are read from a descriptor checked to be that file (`open_indexed`), so a
+    path swapped since for a link to another file, a FIFO or a device is refused, never read."""
+    try:
+        video, _segments = engine.info(chosen.path)
+        with engine.open_file(video) as file:
+            data = file.read()
+    except VideoFileMissing as exc:
+        reason = exc.reason
+    except SearchError:  # removed from the index since the search
+        reason = "it is no longer in the index"
     else:
-        st.error(f"Cannot play {md(printable(chosen.path))}: the file is gone; re-index or `vidsearch remove` it.")
+        player = st.video if chosen.has_video else st.audio
+        player(data, start_time=int(chosen.start), autoplay=True)
+        return
+    st.error(f"Cannot play {md(printable(chosen.path))}: {md(reason)}; re-index or `vidsearch remove` it.")
 
 
 def show_thumbnail(index: str, hit: Hit) -> None:
@@ -345,7 +354,7 @@ def show_moment(index: str, hit: Hit, rank: int) -> None:
     playing = st.session_state.get("playing") == chosen
     with st.container(border=True):
         if playing:
-            show_video(chosen)
+            show_video(open_library(index).engine, chosen)
         else:
             show_thumbnail(index, hit)
         st.markdown(f"**{md(printable(hit.video.name))}** · {span(hit.start, hit.end)}")

@@ -1,20 +1,28 @@
 """The HTTP API: search, more like this, search by image, videos, thumbnails and streams of one index.
 
 The only module that imports fastapi, starlette and uvicorn. `create_app` builds the app around one
-open `VideoSearch`; `serve` opens the index and runs it with uvicorn. Library errors become JSON
-`{"error": "<one line>"}` here and nowhere else; bad parameters get FastAPI's usual 422 body.
+open `VideoSearch`; `serve` opens the index and runs it with uvicorn. Every answer that is not a
+success has one shape, `{"error": "<one line>"}` (a 422 adds FastAPI's `detail` list), and the
+OpenAPI document lists them: library errors, HTTP errors, validation errors, bad ranges, even
+uvicorn's own 400 for a malformed request.
 
-Files are only ever named by their index ids in URLs, never by path, so nothing outside the index
-can be served. Endpoints are plain `def`s, run in a thread pool: searches go through one lock (see
-`Service`), everything else reads SQLite concurrently.
+Files are only ever named by their index ids in URLs, never by path, and only served while they
+are the very file that was indexed (`search.engine.open_indexed`: a path swapped for a link to
+another file, a FIFO or a device is a 410), so nothing outside the index can be served. Endpoints
+are plain `def`s, run in a thread pool: searches go through one lock (see `Service`), everything
+else reads SQLite concurrently. Search by image is the exception: it refuses an index without
+visual vectors before reading the upload, and decodes at most DECODERS pictures at a time.
 """
 
 from __future__ import annotations
 
+import errno
 import hmac
 import io
+import json
 import logging
 import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,34 +31,44 @@ from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from indexer.errors import IndexerError, ModelUnavailable
 from indexer.files import MEDIA_TYPES, printable
+from indexer.heap import HeapTrimmer
 from search import Filters, Hit, VideoSearch
 from search.errors import (
     IndexEmpty,
     IndexNotFound,
+    IndexUnusable,
     ModelMismatch,
     NoPicture,
     NoSearchableModality,
     SchemaMismatch,
     SearchError,
     SegmentNotFound,
+    VectorFileError,
     VideoFileMissing,
     VideoNotFound,
     VideoNotIndexed,
 )
+from search.served import IndexedFile
 from search.types import SegmentRecord, VideoRecord, path_json, track_json
-from vidsearch import __version__
+from vidsearch import __version__, pictures
 from vidsearch.settings import MODALITIES, Settings
 
 log = logging.getLogger(__name__)
@@ -61,12 +79,16 @@ MAX_ID = 2**63 - 1
 """Largest SQLite integer: a bigger id could never exist, and would overflow the driver."""
 MULTIPART_SLACK = 64 * 1024
 """Bytes of multipart framing allowed on top of the image itself before the body is cut off."""
-MAX_PIXELS = 40_000_000
-"""Largest uploaded image, pixels (a 40 MP photo): bigger ones are refused before decoding."""
+DECODERS = 2
+"""Pictures decoded at once; more uploads wait for a turn (for at most DECODE_WAIT seconds, then 503)."""
+DECODE_WAIT = 30.0
+"""Seconds an upload waits for a turn to be decoded before it is answered 503."""
 THUMBNAIL_QUALITY = 85
 """JPEG quality of thumbnails (0-100)."""
 STATUS: tuple[tuple[type[Exception], int], ...] = (
     (VideoFileMissing, 410),
+    (IndexUnusable, 503),
+    (VectorFileError, 503),
     (NoPicture, 404),
     (SegmentNotFound, 404),
     (VideoNotFound, 404),
@@ -115,10 +137,40 @@ class Service:
     engine: VideoSearch
     options: ApiOptions
     lock: threading.Lock = field(default_factory=threading.Lock)
+    decoding: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(DECODERS))
+    trim: HeapTrimmer = field(default_factory=lambda: HeapTrimmer(every=0.0))
 
     def searching(self, call: Callable[[VideoSearch], T]) -> T:
         with self.lock:
             return call(self.engine)
+
+    def decode(self, upload: UploadFile) -> np.ndarray:
+        """An uploaded picture as a small HxWx3 uint8 RGB array, decoded when its turn comes (at
+        most DECODERS at once); the C heap is trimmed after, so a burst of big pictures leaves no
+        resident memory behind (glibc keeps freed image buffers otherwise)."""
+        data = upload.file.read(self.options.max_upload + 1)
+        if len(data) > self.options.max_upload:
+            raise HTTPException(413, f"the image is larger than {self.options.max_upload} bytes")
+        if not self.decoding.acquire(timeout=DECODE_WAIT):
+            raise HTTPException(503, "too many pictures are being decoded; try again shortly", {"Retry-After": "5"})
+        try:
+            return pictures.decode_picture(data)
+        except pictures.PictureTooLarge as exc:
+            raise HTTPException(413, str(exc)) from exc
+        except pictures.PictureUnreadable as exc:
+            raise HTTPException(415, str(exc)) from exc
+        finally:
+            self.decoding.release()
+            del data
+            self.trim()
+
+
+BLANKS = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+"""The characters Python's str.strip() takes for blanks, as a regular-expression class body (the
+OpenAPI document says a query must hold something else; JSON Schema's \\s is another set)."""
+_NAME = "|".join(MODALITIES)
+MODALITY_LIST = f"^[{BLANKS}]*({_NAME})?[{BLANKS}]*(,[{BLANKS}]*({_NAME})?[{BLANKS}]*)*$"
+"""The `modalities` parameter as a regular expression: known names, comma-separated."""
 
 
 def _service(request: Request) -> Service:
@@ -136,7 +188,11 @@ def _invalid(where: str, name: str, kind: str, message: str, value: object, **ct
 
 def _modalities(
     modalities: Annotated[
-        str | None, Query(description=f"comma-separated subset of {','.join(MODALITIES)}; default: all indexed")
+        str | None,
+        Query(
+            description=f"comma-separated subset of {','.join(MODALITIES)}; default: all indexed",
+            json_schema_extra={"pattern": MODALITY_LIST},
+        ),
     ] = None,
 ) -> tuple[str, ...] | None:
     """The modalities asked for (None: all); unknown names are a 422."""
@@ -149,7 +205,9 @@ def _modalities(
 
 
 def _filters(
-    folder: Annotated[str | None, Query(description="only videos under this absolute folder")] = None,
+    folder: Annotated[
+        str | None, Query(description="only videos under this absolute folder", json_schema_extra={"pattern": "^(/|$)"})
+    ] = None,
     min_duration: Annotated[float | None, Query(ge=0, description="only videos at least this long, seconds")] = None,
     max_duration: Annotated[float | None, Query(ge=0, description="only videos at most this long, seconds")] = None,
 ) -> Filters | None:
@@ -166,17 +224,26 @@ def _filters(
 Engine = Annotated[Service, Depends(_service)]
 Modalities = Annotated[tuple[str, ...] | None, Depends(_modalities)]
 SearchFilters = Annotated[Filters | None, Depends(_filters)]
-QueryText = Annotated[str, Query(min_length=1, description="what to find, in words (at most max_query characters)")]
+QueryText = Annotated[
+    str,
+    Query(
+        min_length=1,
+        description="what to find, in words (at most max_query characters; not only blanks)",
+        json_schema_extra={"pattern": f"[^{BLANKS}]"},
+    ),
+]
 TopK = Annotated[int, Query(ge=1, description="most moments to return (at most max_k, 100 by default)")]
-VideoId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="a video id from /videos or a hit")]
-SegmentId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="a segment id from /videos/{id} or a hit")]
+VideoId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="a video id from /videos or a hit", examples=[1])]
+SegmentId = Annotated[
+    int, PathParam(ge=1, le=MAX_ID, description="a segment id from /videos/{id} or a hit", examples=[1])
+]
 ShortSide = Annotated[int, Query(ge=32, le=720, description="short side of the thumbnail, pixels")]
-ImageUpload = Annotated[UploadFile, File(description="a picture (JPEG, PNG, WebP...) to find moments like")]
 
 
 def _within(options: ApiOptions, k: int, query: str | None = None) -> None:
-    """The limits of this app's options, and a query of only blanks, as 422s like FastAPI's own."""
-    if query is not None and not query:
+    """The limits of this app's options, and a query of only blanks, as 422s like FastAPI's own
+    (the length is that of `q` as sent, so that the OpenAPI document's maxLength says it exactly)."""
+    if query is not None and not query.strip():
         raise _invalid("query", "q", "string_too_short", "the query is blank", query, min_length=1)
     if k > options.max_k:
         message = f"Input should be less than or equal to {options.max_k}"
@@ -222,8 +289,8 @@ def search_text(
     """The `k` best moments for `q`, best first: exactly what `vidsearch search --json` prints for
     one query, each hit with its `segment_id` and `video_id` added. Times are seconds; scores are
     fused match scores, 0..1. No hits when nothing in the library matches."""
+    _within(service.options, k, q)
     text = q.strip()
-    _within(service.options, k, text)
     hits = service.searching(lambda engine: engine.search(text, k, modalities, filters))
     return {"query": text, "hits": [_hit_json(service.engine, hit) for hit in hits]}
 
@@ -236,30 +303,51 @@ def similar(service: Engine, filters: SearchFilters, segment_id: SegmentId, k: T
     return {"segment_id": segment_id, "hits": [_hit_json(service.engine, hit) for hit in hits]}
 
 
-def search_image(service: Engine, filters: SearchFilters, image: ImageUpload, k: TopK = 10) -> dict[str, Any]:
-    """Moments that look like the uploaded picture (multipart field `image`), by the visual
-    modality alone; 409 when the index has no visual vectors."""
+async def search_image(request: Request, service: Engine, filters: SearchFilters, k: TopK = 10) -> dict[str, Any]:
+    """Moments that look like the uploaded picture (multipart field `image`: JPEG, PNG, WebP, GIF
+    or BMP of at most pictures.MAX_PIXELS pixels), by the visual modality alone. 409 when the index has no
+    videos or no visual vectors, answered before the upload is read."""
     _within(service.options, k)
-    pixels = _decode_image(image, service.options.max_upload)
-    hits = service.searching(lambda engine: engine.search_image(pixels, k, filters))
-    return {"hits": [_hit_json(service.engine, hit) for hit in hits]}
+    await run_in_threadpool(_searchable_by_image, service.engine)
+    async with request.form(max_files=1, max_fields=8) as form:
+        upload = form.get("image")
+        if not isinstance(upload, UploadFile):
+            raise _invalid("body", "image", "missing", "Field required: a multipart file named image", None)
+        pixels = await run_in_threadpool(service.decode, upload)
+    hits = await run_in_threadpool(service.searching, lambda engine: engine.search_image(pixels, k, filters))
+    return {"hits": await run_in_threadpool(lambda: [_hit_json(service.engine, hit) for hit in hits])}
 
 
-def _decode_image(upload: UploadFile, limit: int) -> np.ndarray:
-    """The upload as HxWx3 uint8 RGB, upright by its EXIF orientation; 413 when over `limit` bytes
-    or MAX_PIXELS, 415 when PIL cannot read it."""
-    data = upload.file.read(limit + 1)
-    if len(data) > limit:
-        raise HTTPException(413, f"the image is larger than {limit} bytes")
-    try:
-        with Image.open(io.BytesIO(data)) as picture:
-            if picture.width * picture.height > MAX_PIXELS:
-                raise HTTPException(413, f"the image has more than {MAX_PIXELS} pixels")
-            return np.asarray(ImageOps.exif_transpose(picture).convert("RGB"))
-    except Image.DecompressionBombError as exc:  # PIL's own cap, far above MAX_PIXELS
-        raise HTTPException(413, f"the image has more than {MAX_PIXELS} pixels") from exc
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise HTTPException(415, f"not an image that can be read ({type(exc).__name__})") from exc
+IMAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["image"],
+                    "properties": {
+                        "image": {
+                            "type": "string",
+                            "format": "binary",
+                            "contentMediaType": "application/octet-stream",
+                            "description": "a picture (JPEG, PNG, WebP, GIF, BMP) to find moments like",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+"""The request body of POST /search/image, for the OpenAPI document (the endpoint reads the form
+itself, after refusing an index without visual vectors)."""
+
+
+def _searchable_by_image(engine: VideoSearch) -> None:
+    """IndexEmpty or NoSearchableModality (409) unless the index has videos and visual vectors."""
+    if engine.store.counts()[0] == 0:
+        raise IndexEmpty(engine.store.directory)
+    engine.searchable(("visual",))
 
 
 def list_videos(service: Engine) -> dict[str, Any]:
@@ -276,7 +364,8 @@ def get_video(service: Engine, video_id: VideoId) -> dict[str, Any]:
 
 def thumbnail(service: Engine, segment_id: SegmentId, size: ShortSide = 180) -> Response:
     """A JPEG of the segment (its first keyframe, else its middle), decoded from the video on
-    demand; 410 when the file is gone. Cacheable for an hour: segment ids are never reused."""
+    demand; 410 when the file is gone or is not the file that was indexed any more. Cacheable for
+    an hour: segment ids are never reused."""
     picture = Image.fromarray(service.engine.thumbnail(segment_id, short_side=size))
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=THUMBNAIL_QUALITY)
@@ -286,13 +375,70 @@ def thumbnail(service: Engine, segment_id: SegmentId, size: ShortSide = 180) -> 
 
 def stream(service: Engine, video_id: VideoId) -> FileResponse:
     """The indexed video file itself, with HTTP Range support (206 Partial Content) so players can
-    seek; 410 when the file is gone since it was indexed."""
+    seek. Served only while it is the file that was indexed (a regular file of the recorded size
+    and modification time, checked on the open descriptor that is then served): 410 when it is gone
+    or another file now. A Range that cannot be satisfied, or is malformed, is a 416."""
     video, _segments = service.engine.video(video_id)
-    if not video.path.is_file():
-        raise VideoFileMissing(video.path)
+    opened = service.engine.open_file(video)
     kind = MEDIA_TYPES.get(video.path.suffix.lower(), "application/octet-stream")
     name = printable(video.path.name)  # a header must be text; the file itself is served byte for byte
-    return FileResponse(video.path, media_type=kind, filename=name, content_disposition_type="inline")
+    return IndexedFileResponse(opened, media_type=kind, filename=name)
+
+
+class IndexedFileResponse(FileResponse):
+    """Starlette's FileResponse over an already opened and checked file (`IndexedFile`): the bytes
+    sent are read from that descriptor (through /proc/self/fd; a system without it reads the path
+    that was just checked), never from the path again, and the descriptor is closed when the
+    response is done. Range errors are
+    answered in the API's JSON shape (416 with `Content-Range: bytes */SIZE`); a Range in a unit
+    other than bytes is ignored, as RFC 9110 says."""
+
+    def __init__(self, opened: IndexedFile, media_type: str, filename: str) -> None:
+        super().__init__(
+            opened.reopenable,
+            media_type=media_type,
+            filename=filename,
+            stat_result=opened.stat,
+            content_disposition_type="inline",
+        )
+        self.opened = opened
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            headers = Headers(scope=scope)
+            asked = headers.get("range")
+            if asked is not None and self._ranged(headers.get("if-range")):
+                if asked.partition("=")[0].strip().lower() != "bytes":
+                    scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"range"]}
+                else:
+                    refusal = self._refusal(asked)
+                    if refusal is not None:
+                        await refusal(scope, receive, send)
+                        return
+            extensions = {k: v for k, v in scope.get("extensions", {}).items() if k != "http.response.pathsend"}
+            await super().__call__({**scope, "extensions": extensions}, receive, send)  # never by path
+        finally:
+            self.opened.close()
+
+    def _ranged(self, if_range: str | None) -> bool:
+        """Whether a Range applies: no If-Range, or one naming this file's validator (else the
+        whole file is sent, as FileResponse itself decides)."""
+        if if_range is None:
+            return True
+        return not if_range.startswith("W/") and if_range in (self.headers["etag"], self.headers["last-modified"])
+
+    def _refusal(self, asked: str) -> Response | None:
+        size = self.opened.stat.st_size
+        shown = printable(asked[:100])
+        try:
+            self._parse_range_header(asked, size)
+        except RangeNotSatisfiable:
+            message = f"the range {shown} cannot be satisfied: the file has {size} bytes"
+        except MalformedRangeHeader as exc:
+            message = f"malformed range {shown} ({exc.content.rstrip('.')})"
+        else:
+            return None
+        return JSONResponse({"error": message}, 416, headers={"Content-Range": f"bytes */{size}"})
 
 
 def stats(service: Engine) -> dict[str, Any]:
@@ -337,16 +483,83 @@ def require_token(
         raise HTTPException(401, "wrong bearer token", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
+class ErrorBody(BaseModel):
+    """Every answer that is not a success: what went wrong, in one line."""
+
+    error: str = Field(description="what went wrong, in one line")
+
+
+class ValidationProblem(BaseModel):
+    """One invalid parameter, as FastAPI reports it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int] = Field(description='where: ["query", "k"], ["path", "video_id"], ["body", "image"]')
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(ErrorBody):
+    """A 422: the first problem in one line, and FastAPI's list of every problem."""
+
+    detail: list[ValidationProblem]
+
+
+ERRORS: dict[int, str] = {
+    400: "malformed request (an unreadable multipart body, or an HTTP request uvicorn cannot parse)",
+    401: "missing or wrong bearer token",
+    404: "no such video or segment in the index (or, for a thumbnail, a recording of sound alone without cover art)",
+    409: "the index has no videos yet, or nothing to search with (no visual vectors, for search by image)",
+    410: "the video's file is gone, or is not the file that was indexed any more; re-index or remove it",
+    413: "the upload is too large, in bytes or in pixels",
+    415: "the upload is not a picture this API reads",
+    416: "the Range cannot be satisfied, or is malformed",
+    422: "invalid parameters: `error` says the first problem, `detail` lists them all",
+    500: "an unexpected error (the server log has the details)",
+    503: "the index or its models cannot be used now (or too many pictures are being decoded: retry)",
+}
+"""What each error status means, for the OpenAPI document."""
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of these error statuses, all in the one error shape."""
+    found: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        found[status] = {"model": ValidationErrorBody if status == 422 else ErrorBody, "description": ERRORS[status]}
+    if 416 in found:
+        found[416]["headers"] = {
+            "Content-Range": {"description": "bytes */SIZE: the file's size", "schema": {"type": "string"}}
+        }
+    return found
+
+
 def _routes(options: ApiOptions) -> APIRouter:
     """The guarded routes (everything but /health and the docs)."""
-    router = APIRouter(dependencies=[Depends(require_token)] if options.token else [])
-    router.add_api_route("/search", search_text, methods=["GET"])
-    router.add_api_route("/similar/{segment_id}", similar, methods=["GET"])
-    router.add_api_route("/search/image", search_image, methods=["POST"])
+    guarded = bool(options.token)
+    router = APIRouter(
+        dependencies=[Depends(require_token)] if guarded else [], responses=_errors(401) if guarded else {}
+    )
+    router.add_api_route("/search", search_text, methods=["GET"], responses=_errors(409, 422, 503))
+    router.add_api_route("/similar/{segment_id}", similar, methods=["GET"], responses=_errors(404, 409, 422, 503))
+    router.add_api_route(
+        "/search/image",
+        search_image,
+        methods=["POST"],
+        responses=_errors(400, 409, 413, 415, 422, 503),
+        openapi_extra=IMAGE_BODY,
+    )
     router.add_api_route("/videos", list_videos, methods=["GET"])
-    router.add_api_route("/videos/{video_id}", get_video, methods=["GET"])
-    router.add_api_route("/videos/{video_id}/stream", stream, methods=["GET"], response_class=FileResponse)
-    thumbnails: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}}}}
+    router.add_api_route("/videos/{video_id}", get_video, methods=["GET"], responses=_errors(404, 422))
+    media: dict[str, Any] = {"video/*": {}, "audio/*": {}, "application/*": {}}  # by the suffix (MEDIA_TYPES)
+    streams: dict[int | str, dict[str, Any]] = {
+        200: {"description": "the whole file", "content": media},
+        206: {"description": "the Range asked for (several ranges: multipart/byteranges)", "content": media},
+        **_errors(404, 410, 416, 422),
+    }
+    router.add_api_route(
+        "/videos/{video_id}/stream", stream, methods=["GET"], response_class=FileResponse, responses=streams
+    )
+    thumbnails: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}}}, **_errors(404, 410, 422, 503)}
     router.add_api_route(
         "/segments/{segment_id}/thumbnail", thumbnail, methods=["GET"], response_class=Response, responses=thumbnails
     )
@@ -372,9 +585,32 @@ async def _library_error(request: Request, exc: Exception) -> Response:
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
-    """Starlette's and FastAPI's HTTP errors (401, 404 route, 405, 413, 415) in the same shape."""
+    """Starlette's and FastAPI's HTTP errors (400 multipart, 401, 404 route, 405, 413, 415) in the same shape."""
     assert isinstance(exc, HTTPException)
-    return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
+    return JSONResponse({"error": _one_line(Exception(str(exc.detail)))}, exc.status_code, headers=exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    """A 422 in the same shape, its first problem as the one line, and FastAPI's `detail` kept for
+    clients that read it."""
+    assert isinstance(exc, RequestValidationError)
+    problems = jsonable_encoder(exc.errors())
+    return JSONResponse({"error": _validation_line(problems), "detail": problems}, 422)
+
+
+def _validation_line(problems: list[dict[str, Any]]) -> str:
+    """E.g. "query parameter k: Input should be greater than or equal to 1"."""
+    if not problems:
+        return "invalid request"
+    first = problems[0]
+    where = [str(part) for part in first.get("loc", ())]
+    kinds = {"query": "query parameter", "path": "path parameter", "header": "header", "body": "body field"}
+    if len(where) >= 2 and where[0] in kinds:
+        place = f"{kinds[where[0]]} {'.'.join(where[1:])}"
+    else:
+        place = ".".join(where) or "request"
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return _one_line(Exception(f"{place}: {first.get('msg', 'invalid')}{more}"))
 
 
 class Unexpected:
@@ -436,19 +672,43 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
+def _with_limits(app: FastAPI, options: ApiOptions) -> Callable[[], dict[str, Any]]:
+    """The app's OpenAPI document with this app's own limits in it: `k` at most max_k, `q` at most
+    max_query characters (they come from the options, not from the parameters' annotations)."""
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            for operation in (op for path in schema.get("paths", {}).values() for op in path.values()):
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") == "query" and parameter.get("name") == "k":
+                        parameter["schema"]["maximum"] = options.max_k
+                    elif parameter.get("in") == "query" and parameter.get("name") == "q":
+                        parameter["schema"]["maxLength"] = options.max_query
+        return app.openapi_schema or {}
+
+    return document
+
+
 def create_app(engine: VideoSearch, options: ApiOptions) -> FastAPI:
     """The API over one open engine (the caller closes it). OpenAPI docs at /docs."""
     app = FastAPI(
         title="vidsearch",
         version=__version__,
-        description="Find the moment in your videos by what was shown, said, written on screen or heard.",
+        description=(
+            "Find the moment in your videos by what was shown, said, written on screen or heard. "
+            'Every answer that is not a success is JSON `{"error": "<one line>"}` (a 422 adds `detail`).'
+        ),
+        responses=_errors(500),
     )
     app.state.service = Service(engine, options)
+    app.openapi = _with_limits(app, options)  # type: ignore[method-assign]
     app.add_api_route("/health", health, methods=["GET"])
     app.include_router(_routes(options))
     app.add_exception_handler(SearchError, _library_error)
     app.add_exception_handler(IndexerError, _library_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(Unexpected)
     app.add_middleware(BodyLimit, limit=options.max_upload + MULTIPART_SLACK)
     if options.cors_origins:  # added last: outermost, so errors and 401s carry the CORS headers too
@@ -463,6 +723,96 @@ def create_app(engine: VideoSearch, options: ApiOptions) -> FastAPI:
     return app
 
 
+class ServeError(SearchError):
+    """The API cannot listen where it was asked to: one line, before uvicorn starts."""
+
+
+class PortUnavailable(ServeError):
+    """The address and port cannot be listened on: taken by another server, not this machine's
+    address, or a port below 1024 without the privilege."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+        self.host = host
+        self.port = port
+        self.reason = reason
+
+
+class InvalidPort(ServeError, ValueError):
+    """A port outside 0..65535 (a usage error: a ValueError, as ApiOptions' are)."""
+
+    def __init__(self, port: object) -> None:
+        super().__init__(f"--port must be a number from 0 to 65535 (0: any free port), not {port}")
+        self.port = port
+
+
+BIND_ERRORS = {
+    errno.EADDRINUSE: "the port is in use (another server listens there; choose another --port)",
+    errno.EACCES: "permission denied (ports below 1024 need privileges; choose another --port)",
+    errno.EADDRNOTAVAIL: "the address is not one of this machine's (check --host)",
+}
+"""What a failed bind means, in words."""
+
+
+def check_port(port: int) -> int:
+    """`port` when it is a TCP port one can listen on (0..65535, 0 for any free one, which uvicorn
+    names when it starts); InvalidPort (a ValueError) otherwise."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise InvalidPort(port)
+    return port
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port` as uvicorn binds one (SO_REUSEADDR; IPv6 for an address with
+    a colon); PortUnavailable, in one line, when that cannot be done."""
+    check_port(port)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except socket.gaierror as exc:
+        sock.close()
+        raise PortUnavailable(host, port, f"unknown host ({exc.strerror})") from exc
+    except OSError as exc:
+        sock.close()
+        raise PortUnavailable(host, port, BIND_ERRORS.get(exc.errno or -1, exc.strerror or str(exc))) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+class JsonErrorProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+    """uvicorn's HTTP protocol, but a request it cannot parse gets its 400 in the API's JSON shape
+    (uvicorn's own is plain text)."""
+
+    def send_400_response(self, msg: str) -> None:
+        body = json.dumps({"error": printable(msg)}).encode()
+        head = [b"HTTP/1.1 400 Bad Request"]
+        head += [name + b": " + value for name, value in self.server_state.default_headers]
+        head += [b"content-type: application/json", b"content-length: %d" % len(body), b"connection: close"]
+        self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+        self.transport.close()
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server on sockets bound beforehand (`listen`), saying where it listens as uvicorn
+    does when it binds them itself."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if sockets and self.started:
+            host, port = sockets[0].getsockname()[:2]
+            shown = f"[{host}]" if ":" in host else host
+            message = "Uvicorn running on http://%s:%d (Press CTRL+C to quit)"
+            logging.getLogger("uvicorn.error").info(message, shown, port)
+
+
+def server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
+    """The uvicorn server `serve` runs (JSON 400s, five seconds to finish requests on shutdown)."""
+    config = uvicorn.Config(app, host=host, port=port, http=JsonErrorProtocol, timeout_graceful_shutdown=5)
+    return Server(config)
+
+
 def serve(
     index: Path,
     settings: Settings,
@@ -471,12 +821,17 @@ def serve(
     options: ApiOptions | None = None,
 ) -> None:
     """Open the index once and serve the API with uvicorn until interrupted. Models load on the
-    first query, once. Raises IndexNotFound or SchemaMismatch before binding the port."""
+    first query, once. Raises InvalidPort (a ValueError) for a port outside 0..65535 before anything
+    else, IndexNotFound or SchemaMismatch before binding the port, and PortUnavailable (one line)
+    when the port cannot be listened on; uvicorn gets the bound socket, so nothing can take the port
+    in between."""
+    check_port(port)
     options = options or ApiOptions()
     if options.token is None and host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("serving on %s with no token: anyone who can reach it can search and stream your videos", host)
     engine = VideoSearch(index, settings)
     try:
-        uvicorn.run(create_app(engine, options), host=host, port=port, timeout_graceful_shutdown=5)
+        with listen(host, port) as sock:
+            server(create_app(engine, options), host, port).run(sockets=[sock])
     finally:
         engine.close()

@@ -9,20 +9,23 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from indexer.errors import IndexerError
+from indexer.errors import IndexerError, describe
 from indexer.files import OneLine, fingerprint, is_text, printable
 from search.errors import IndexLocked, SearchError
-from search.types import Evidence, Filters, Hit, clock, path_json, track_json
+from search.types import Evidence, Filters, Hit, ModelRecord, clock, path_json, track_json
 from vidsearch.settings import MODALITIES, Settings
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from indexer.encoders import Encoder
     from search import VideoSearch
 
 log = logging.getLogger("vidsearch")
@@ -140,6 +143,11 @@ def _ui_args(page: argparse.ArgumentParser) -> None:
 def _doctor_args(doctor: argparse.ArgumentParser) -> None:
     doctor.add_argument("--index", required=True, type=Path)
     doctor.add_argument("--repair", action="store_true", help="fix what can be fixed (takes the writer lock)")
+    doctor.add_argument(
+        "--forget-gone",
+        action="store_true",
+        help="with --repair: drop videos whose files are gone and cannot be rebuilt",
+    )
     doctor.add_argument("--json", action="store_true")
 
 
@@ -310,14 +318,13 @@ def _by_example(engine: VideoSearch, args: argparse.Namespace, filters: Filters 
     """Moments like an image file (`--image`) or like an indexed segment (`--like`)."""
     if args.like is not None:
         return engine.similar(args.like, args.k, filters)
-    from PIL import Image, UnidentifiedImageError
+    from vidsearch.pictures import PictureError, decode_picture
 
     try:
         fingerprint(args.image)  # a FIFO or device is refused before it is opened
-        with Image.open(args.image) as picture:
-            image = np.asarray(picture.convert("RGB"))
-    except (OSError, UnidentifiedImageError) as exc:
-        raise UsageError(f"cannot read image {args.image}: {exc}") from exc
+        image = decode_picture(args.image.read_bytes())
+    except (OSError, PictureError) as exc:
+        raise UsageError(f"cannot read image {printable(args.image)}: {describe(exc)}") from exc
     return engine.search_image(image, args.k, filters)
 
 
@@ -471,11 +478,38 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     return run(args.index, port=args.port, host=args.host)
 
 
+def _index_sentences(record: ModelRecord, settings: Settings) -> Encoder[str]:
+    """The sentence model an index's spans were embedded with (to rebuild their vectors)."""
+    from indexer.encoders.text import SentenceEncoder
+    from search.engine import sentence_spec
+
+    spec = sentence_spec(settings)
+    if "text_model" not in settings.model_fields_set:
+        spec = replace(spec, model=record.config or None)
+    return SentenceEncoder(spec)
+
+
+def _index_images(record: ModelRecord, settings: Settings) -> Encoder[np.ndarray]:
+    """The CLIP image tower an index's keyframes were embedded with (to rebuild their vectors)."""
+    from indexer.encoders.clip import OpenClip
+    from search.engine import stored_clip_spec
+
+    return OpenClip(stored_clip_spec(record, settings)).images
+
+
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0 when the index is consistent (after repairs, if asked), 1 when problems remain."""
     from search.doctor import check
 
-    report = check(args.index, repair=args.repair)
+    report = check(
+        args.index,
+        repair=args.repair,
+        sentences=lambda record: _index_sentences(record, settings),
+        images=lambda record: _index_images(record, settings),
+        frame_size=settings.frame_size,
+        ocr_size=settings.ocr_size,
+        forget_gone=args.forget_gone,
+    )
     if args.json:
         _emit(report.to_json())
         return 0 if report.ok else 1

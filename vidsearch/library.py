@@ -21,7 +21,7 @@ from indexer import files
 from indexer.errors import NotARegularFile, describe
 from indexer.pipeline import Models, StageClock
 from indexer.types import IndexedVideo
-from search.errors import IndexWriteError, write_failure
+from search.errors import IndexUnusable, IndexWriteError, VectorFileError, write_failure
 from search.store import DB_NAME, Store
 from search.types import ModelRecord
 from vidsearch import models as registry
@@ -291,8 +291,8 @@ class _Run:
                 self._extend(store, job, outcome)
             else:
                 self._put(store, job, outcome)
-        except IndexWriteError:
-            raise  # the disk, not the file: every file after it would fail the same way
+        except (IndexWriteError, IndexUnusable, VectorFileError):
+            raise  # the disk or the index, not the file: every file after it would fail the same way
         except Exception as exc:  # a bug storing one file must not end the batch
             self._fail(job.path, reason(job.path, exc))
 
