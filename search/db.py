@@ -267,20 +267,20 @@ def _code(exc: BaseException, messages: dict[str, str]) -> str:
 def write_refused(exc: BaseException | None) -> str | None:
     """Why SQLite refused a write, in words ("the disk is full (database or disk is full)"), or
     None when `exc` is not such a refusal (a bug, which must not be disguised as one)."""
-    if not isinstance(exc, sqlite3.OperationalError):
-        return None
-    name = _code(exc, SQLITE_WRITE_MESSAGES)
-    words = next((w for code, w in SQLITE_WRITE_FAILURES.items() if name.startswith(code)), None)
-    return f"{words} ({exc})" if words else None
+    return _refused(exc, SQLITE_WRITE_FAILURES)
 
 
 def read_refused(exc: BaseException | None) -> str | None:
     """Why SQLite could not read the database (a full disk, permissions, an I/O error), in
     words, or None when `exc` is not such a refusal."""
+    return _refused(exc, SQLITE_READ_FAILURES)
+
+
+def _refused(exc: BaseException | None, failures: dict[str, str]) -> str | None:
     if not isinstance(exc, sqlite3.OperationalError):
         return None
     name = _code(exc, SQLITE_WRITE_MESSAGES)
-    words = next((w for code, w in SQLITE_READ_FAILURES.items() if name.startswith(code)), None)
+    words = next((w for code, w in failures.items() if name.startswith(code)), None)
     return f"{words} ({exc})" if words else None
 
 
