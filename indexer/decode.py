@@ -15,7 +15,7 @@ import numpy as np
 
 from indexer import files
 from indexer.errors import NoPicture, VideoError, describe
-from indexer.types import AudioTrack, Frame, VideoInfo
+from indexer.types import AudioTrack, Frame, VideoInfo, main_track
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,8 @@ def _sound_only(path: Path, container, tracks: tuple[AudioTrack, ...]) -> VideoI
     """The VideoInfo of a file with sound and no picture, once its main track is seen to decode."""
     import av
 
-    main = next((t for t in tracks if t.default), tracks[0])
+    main = main_track(tracks)
+    assert main is not None  # the caller has seen tracks
     stream = container.streams.audio[main.index]
     try:
         next(container.decode(stream))

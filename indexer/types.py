@@ -49,8 +49,13 @@ class VideoInfo:
 
     @property
     def main_track(self) -> AudioTrack | None:
-        """The track a player plays: the first one flagged default, else the first."""
-        return next((t for t in self.tracks if t.default), self.tracks[0] if self.tracks else None)
+        """The track a player plays (see `main_track`)."""
+        return main_track(self.tracks)
+
+
+def main_track(tracks: tuple[AudioTrack, ...]) -> AudioTrack | None:
+    """The track a player plays: the first one flagged default, else the first (None: no sound)."""
+    return next((t for t in tracks if t.default), tracks[0] if tracks else None)
 
 
 @dataclass(frozen=True)

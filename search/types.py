@@ -165,7 +165,12 @@ def path_json(key: str, path: Path) -> dict[str, str]:
     shown escaped (`files.printable`) and given exactly in `{key}_bytes`: its bytes, base64."""
     if files.is_text(path):
         return {key: str(path)}
-    return {key: files.printable(path), f"{key}_bytes": base64.b64encode(os.fsencode(path)).decode("ascii")}
+    return {key: path_text(path), f"{key}_bytes": base64.b64encode(os.fsencode(path)).decode("ascii")}
+
+
+def path_text(path: Path) -> str:
+    """A path as JSON text: itself, or escaped (`files.printable`) when its name is not valid UTF-8."""
+    return str(path) if files.is_text(path) else files.printable(path)
 
 
 def track_json(track: AudioTrack) -> dict[str, Any]:

@@ -17,9 +17,9 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from indexer.errors import IndexerError, describe
-from indexer.files import OneLine, fingerprint, is_text, printable
+from indexer.files import OneLine, fingerprint, printable
 from search.errors import IndexLocked, SearchError
-from search.types import Evidence, Filters, Hit, ModelRecord, clock, path_json, track_json
+from search.types import Evidence, Filters, Hit, ModelRecord, clock, path_json, path_text, track_json
 from vidsearch.settings import MODALITIES, Settings
 
 if TYPE_CHECKING:
@@ -212,11 +212,6 @@ def _emit(data: dict[str, Any]) -> None:
     print(json.dumps(data, ensure_ascii=False), flush=True)
 
 
-def _text(path: Path) -> str:
-    """A path in a JSON list: itself, or escaped when its name is not valid UTF-8 (see path_json)."""
-    return str(path) if is_text(path) else printable(path)
-
-
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from indexer import files
     from vidsearch.library import LOG_NAME, index_paths, known_paths
@@ -248,11 +243,11 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             address=args.ray or None,
         )
     summary = {
-        "indexed": [_text(p) for p in report.indexed],
-        "skipped": [_text(p) for p in report.skipped],
-        "failed": [{"path": _text(f.path), "error": printable(f.error)} for f in report.failed],
+        "indexed": [path_text(p) for p in report.indexed],
+        "skipped": [path_text(p) for p in report.skipped],
+        "failed": [{"path": path_text(f.path), "error": printable(f.error)} for f in report.failed],
         "missing_modalities": [{"modality": m.modality, "reason": m.reason} for m in report.missing],
-        "interrupted": [_text(p) for p in report.interrupted],
+        "interrupted": [path_text(p) for p in report.interrupted],
     }
     if args.json:
         _emit(summary)
@@ -421,7 +416,7 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
     removed, missing = remove_paths(args.paths, args.index)
     if args.json:
-        _emit({"removed": [_text(p) for p in removed], "not_indexed": [_text(p) for p in missing]})
+        _emit({"removed": [path_text(p) for p in removed], "not_indexed": [path_text(p) for p in missing]})
     else:
         for path in removed:
             print(f"removed  {printable(path)}")
