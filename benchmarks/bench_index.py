@@ -156,7 +156,7 @@ def load_models(settings: Settings, clip_model: str) -> Models:
         images=Counted(models.images) if models.images else None,  # type: ignore[arg-type]
         speech=models.speech,
         ocr=Counted(models.ocr) if models.ocr else None,  # type: ignore[arg-type]
-        sounds=models.sounds,
+        audio=models.audio,
         sentences=Counted(models.sentences) if models.sentences else None,  # type: ignore[arg-type]
     )
 
@@ -190,8 +190,8 @@ def ceiling(videos: Sequence[Path], settings: Settings, models: Models) -> dict[
     tracks = [decode.audio(v) for v in videos]
     if models.speech is not None:
         spent["speech"] = timed(lambda: [models.speech.transcribe(t) for t in tracks if len(t)])  # type: ignore[union-attr]
-    if models.sounds is not None:
-        spent["audio"] = timed(lambda: [models.sounds.detect(t) for t in tracks if len(t)])  # type: ignore[union-attr]
+    if models.audio is not None:
+        spent["audio"] = timed(lambda: [models.audio.detect(t) for t in tracks if len(t)])  # type: ignore[union-attr]
     if isinstance(models.sentences, Counted) and models.sentences.items:
         texts = ["a sentence of about the usual length that speech gives"] * models.sentences.items
         spent["embed-text"] = timed(lambda: models.sentences.model.encode(texts))  # type: ignore[union-attr]

@@ -15,7 +15,7 @@ import numpy as np
 
 from indexer import files
 from indexer.errors import NoPicture, VideoError, describe
-from indexer.types import AudioTrack, Frame, VideoInfo, main_track
+from indexer.types import SAMPLE_RATE, AudioTrack, Frame, VideoInfo, main_track
 
 log = logging.getLogger(__name__)
 
@@ -373,8 +373,6 @@ def _cover(path: Path, short_side: int) -> np.ndarray:
         return cover.to_ndarray(width=width, height=height, format="rgb24")
 
 
-SAMPLE_RATE = 16_000
-"""Audio is resampled to 16 kHz mono float32, the rate speech and sound models expect."""
 JITTER = 0.02
 """Seconds by which a piece of sound may sit off the place its timestamp gives before it is
 moved there (timestamps in whole milliseconds, as Matroska stores them, wobble by one)."""

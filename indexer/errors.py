@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from indexer.types import ModelRole
+
 
 def describe(exc: BaseException, limit: int = 300) -> str:
     """A one-line reason from a library's exception: its OS error text if any, else its first line."""
@@ -11,7 +13,12 @@ def describe(exc: BaseException, limit: int = 300) -> str:
     return text.splitlines()[0][:limit]
 
 
-class IndexerError(Exception):
+class VidsearchError(Exception):
+    """The root of every failure vidsearch raises on purpose (`IndexerError`, `search.errors.SearchError`):
+    catch it to handle them all. Each subclass names the file, index or model it concerns."""
+
+
+class IndexerError(VidsearchError):
     """Base class for indexer failures."""
 
 
@@ -27,7 +34,7 @@ class VideoError(IndexerError):
 class ModelUnavailable(IndexerError):
     """A model's weights could not be loaded (offline, missing file, unknown name)."""
 
-    def __init__(self, modality: str, model: str, reason: str) -> None:
+    def __init__(self, modality: ModelRole, model: str, reason: str) -> None:
         super().__init__(f"{modality} model {model} is unavailable: {reason}")
         self.modality = modality
         self.model = model

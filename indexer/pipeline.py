@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,8 +28,19 @@ from indexer.heap import HeapTrimmer
 from indexer.pauses import pause_segments
 from indexer.screentext import ScreenText
 from indexer.shots import Segmenter, ShotDetector, ShotParams
-from indexer.types import AudioTrack, Frame, IndexedVideo, Keyframe, Segment, TextSpan, VideoInfo
-from vidsearch.settings import Settings
+from indexer.types import (
+    SAMPLE_RATE,
+    AudioTrack,
+    Frame,
+    IndexedVideo,
+    Keyframe,
+    Modality,
+    ModelRole,
+    Segment,
+    Space,
+    TextSpan,
+    VideoInfo,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,6 +71,31 @@ class StageClock:
 
 
 @dataclass(frozen=True)
+class IndexParams:
+    """How files are indexed; the entry layer builds it from its settings, whose defaults are
+    these. Times are seconds, sizes pixels of a frame's short side.
+
+    `shots`: where segments are cut. `keyframes`: most keyframes embedded per segment, chosen
+    among candidates sampled at `keyframe_fps`; `batch_size`: images per model call.
+    `frame_size`: frames are decoded to this (never upscaled) by `decoder` (see
+    `decode.DECODERS`); OCR reads frames of `ocr_size` checked at `ocr_fps`. `every_track`: hear
+    every audio track, not only the main one. A file may take `time_limit` plus
+    `time_limit_per_second` per second of its length (see `Deadline`)."""
+
+    shots: ShotParams = field(default_factory=ShotParams)
+    keyframes: int = 3
+    keyframe_fps: float = 2.0
+    batch_size: int = 32
+    frame_size: int = 224
+    decoder: str = "pyav"
+    ocr_fps: float = 1.0
+    ocr_size: int = 720
+    every_track: bool = True
+    time_limit: float = 300.0
+    time_limit_per_second: float = 4.0
+
+
+@dataclass(frozen=True)
 class Models:
     """The models one run indexes with; a modality whose model is None is off.
 
@@ -69,13 +105,41 @@ class Models:
     images: Encoder[np.ndarray] | None = None
     speech: Transcriber | None = None
     ocr: TextReader | None = None
-    sounds: SoundDetector | None = None
+    audio: SoundDetector | None = None
     sentences: Encoder[str] | None = None
 
+    def of(self, role: ModelRole) -> AnyModel | None:
+        """The model serving `role`: a modality's, or the sentence space's (None: off)."""
+        return self.by_role().get(role)
+
+    def by_role(self) -> dict[ModelRole, AnyModel | None]:
+        """Every role with its model (None: off), modalities in `Modality` order, then the sentence space."""
+        return {
+            Modality.VISUAL: self.images,
+            Modality.SPEECH: self.speech,
+            Modality.OCR: self.ocr,
+            Modality.AUDIO: self.audio,
+            Space.SENTENCE: self.sentences,
+        }
+
+    @classmethod
+    def from_roles(cls, models: Mapping[ModelRole, Any]) -> Models:
+        """Models by role (as `by_role` gives them); roles not given are off."""
+        return cls(
+            images=models.get(Modality.VISUAL),
+            speech=models.get(Modality.SPEECH),
+            ocr=models.get(Modality.OCR),
+            audio=models.get(Modality.AUDIO),
+            sentences=models.get(Space.SENTENCE),
+        )
+
     @property
-    def modalities(self) -> tuple[str, ...]:
-        on = (self.images, self.speech, self.ocr, self.sounds)
-        return tuple(m for m, model in zip(("visual", "speech", "ocr", "audio"), on) if model is not None)
+    def modalities(self) -> tuple[Modality, ...]:
+        """The modalities that are on, in `Modality` order."""
+        return tuple(m for m in Modality if self.of(m) is not None)
+
+
+AnyModel = Encoder[np.ndarray] | Encoder[str] | Transcriber | TextReader | SoundDetector
 
 
 @dataclass(frozen=True)
@@ -114,9 +178,9 @@ class Deadline:
     """Set when the whole run is to stop (see VideoIndexer's `halt`)."""
 
     @classmethod
-    def start(cls, path: Path, info: VideoInfo, settings: Settings, halt: threading.Event | None = None) -> Deadline:
+    def start(cls, path: Path, info: VideoInfo, params: IndexParams, halt: threading.Event | None = None) -> Deadline:
         duration = max(0.0, info.duration, info.audio_duration)
-        limit = settings.time_limit + settings.time_limit_per_second * duration
+        limit = params.time_limit + params.time_limit_per_second * duration
         return cls(path, limit, time.monotonic() + limit, halted=halt)
 
     def check(self) -> None:
@@ -145,27 +209,20 @@ longer tail gets segments of its own (cut in the pauses of what is said)."""
 
 
 class VideoIndexer:
-    """Indexes single files with one settings object and the models of this run.
+    """Indexes single files with the parameters and the models of this run.
 
     With no image encoder the visual modality is off: segments are still found, nothing is embedded.
     """
 
     def __init__(
-        self, settings: Settings, models: Models, clock: StageClock | None = None, halt: threading.Event | None = None
+        self, params: IndexParams, models: Models, clock: StageClock | None = None, halt: threading.Event | None = None
     ):
         """`halt`, once set, makes the file at work raise Interrupted at its next check (between
         frames, between chunks of sound): how a run asked to stop lets go of a long file."""
-        self.settings = settings
+        self.params = params
         self.models = models
         self.clock = clock or StageClock()
         self.halt = halt
-        self._shots = ShotParams(
-            cut_threshold=settings.cut_threshold,
-            fade_threshold=settings.fade_threshold,
-            min_shot=settings.min_shot,
-            max_segment=settings.max_segment,
-            jump_threshold=settings.jump_threshold,
-        )
 
     def index(self, path: Path) -> IndexedVideo:
         """Index one file (a video, or sound alone); raises VideoError when it cannot be read.
@@ -174,7 +231,7 @@ class VideoIndexer:
         end (or there are none), segments are cut in the pauses of what is said."""
         with self.clock.stage("decode"):
             info = decode.probe(path)
-        deadline = Deadline.start(path, info, self.settings, self.halt)
+        deadline = Deadline.start(path, info, self.params, self.halt)
         with ThreadPoolExecutor(1, thread_name_prefix="sound") as beside:
             sound = beside.submit(self._sound, info, self.models.modalities, deadline)
             try:
@@ -190,8 +247,8 @@ class VideoIndexer:
         if segments and end - seen.end <= OUTLAST:  # the sound's last frame runs a little over
             segments = [*segments[:-1], replace(segments[-1], end=end)]
         else:
-            sentences = [s for s in heard.spans if s.modality == "speech"]
-            segments = segments + pause_segments(seen.end, end, sentences, self.settings.max_segment)
+            sentences = [s for s in heard.spans if s.modality == Modality.SPEECH]
+            segments = segments + pause_segments(seen.end, end, sentences, self.params.shots.max_segment)
         spans = tuple(sorted([*seen.text, *heard.spans], key=lambda s: (s.start, s.modality)))
         with self.clock.stage("hash"):
             stamp, digest = files.fingerprint(path), files.content_hash(path)
@@ -208,26 +265,28 @@ class VideoIndexer:
             language=heard.language,
         )
 
-    def listen(self, path: Path, modalities: tuple[str, ...]) -> tuple[tuple[TextSpan, ...], np.ndarray | None, str]:
+    def listen(
+        self, path: Path, modalities: tuple[Modality, ...]
+    ) -> tuple[tuple[TextSpan, ...], np.ndarray | None, str]:
         """Only the sound `modalities` (speech, audio) of `path`: spans, their vectors, language;
         no picture is decoded. How speech or sounds are added to an index that lacks them."""
         with self.clock.stage("decode"):
             info = decode.probe(path)
-        heard = self._sound(info, modalities, Deadline.start(path, info, self.settings, self.halt))
+        heard = self._sound(info, modalities, Deadline.start(path, info, self.params, self.halt))
         return heard.spans, self._embed_spans(heard.spans), heard.language
 
     def _pictures(self, info: VideoInfo, deadline: Deadline) -> Pictures:
         """One decoding pass: segments covering the pictures, embedded keyframes, text on screen."""
-        detector = ShotDetector(info.fps, self._shots)
-        segmenter = Segmenter(self._shots, self.settings.keyframe_fps)
-        batcher = _KeyframeBatcher(self.models.images, self.settings, self.clock)
-        reader = ScreenText(self.models.ocr, self.settings.ocr_fps) if self.models.ocr else None
+        detector = ShotDetector(info.fps, self.params.shots)
+        segmenter = Segmenter(self.params.shots, self.params.keyframe_fps)
+        batcher = _KeyframeBatcher(self.models.images, self.params, self.clock)
+        reader = ScreenText(self.models.ocr, self.params.ocr_fps) if self.models.ocr else None
         segments: list[Segment] = []
         cuts: list[float] = []
         last: Frame | None = None
         trim = HeapTrimmer()
-        detail = self.settings.ocr_size if reader else 0
-        decoded = decode.frames(info, self.settings.frame_size, self.settings.decoder, detail)
+        detail = self.params.ocr_size if reader else 0
+        decoded = decode.frames(info, self.params.frame_size, self.params.decoder, detail)
         with Ahead(self.clock.timed("decode", decoded), FRAMES_AHEAD, "decode") as frames:
             for frame in frames:
                 with self.clock.stage("segment"):
@@ -257,12 +316,12 @@ class VideoIndexer:
         text = reader.finish(end, scene_cuts) if reader else []
         return Pictures(segments, batcher.flush(), text, end)
 
-    def _sound(self, info: VideoInfo, modalities: tuple[str, ...], deadline: Deadline) -> Sound:
+    def _sound(self, info: VideoInfo, modalities: tuple[Modality, ...], deadline: Deadline) -> Sound:
         """Sentences spoken and sound events heard (those of `modalities`) on every audio track
-        the settings let in, the main one first; what another track repeats of it is left out."""
-        speech = self.models.speech if "speech" in modalities else None
-        sounds = self.models.sounds if "audio" in modalities else None
-        order = tracks.heard(info, every=self.settings.audio_tracks == "all")
+        the parameters let in, the main one first; what another track repeats of it is left out."""
+        speech = self.models.speech if Modality.SPEECH in modalities else None
+        sounds = self.models.audio if Modality.AUDIO in modalities else None
+        order = tracks.heard(info, every=self.params.every_track)
         if not order or (speech is None and sounds is None):
             return Sound()
         main, others = order[0], order[1:]
@@ -274,7 +333,7 @@ class VideoIndexer:
             chunks = decode.audio_chunks(info.path, AUDIO_CHUNK, track.index)
             for offset, samples in self.clock.timed("decode-audio", chunks):
                 deadline.check()
-                end = max(end, offset + len(samples) / decode.SAMPLE_RATE)
+                end = max(end, offset + len(samples) / SAMPLE_RATE)
                 if speech is not None:
                     with self.clock.stage("speech"):
                         said, language = speech.transcribe(samples)
@@ -305,10 +364,10 @@ class _KeyframeBatcher:
     """Chooses keyframes of closed segments and embeds them `batch_size` at a time, so only one
     batch of images is ever held."""
 
-    def __init__(self, images: Encoder[np.ndarray] | None, settings: Settings, clock: StageClock) -> None:
+    def __init__(self, images: Encoder[np.ndarray] | None, params: IndexParams, clock: StageClock) -> None:
         self.images = images
-        self.count = settings.keyframes
-        self.batch_size = settings.batch_size
+        self.count = params.keyframes
+        self.batch_size = params.batch_size
         self.clock = clock
         self.pending: list[tuple[int, Frame]] = []
         self.done: list[Keyframe] = []

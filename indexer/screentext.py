@@ -27,11 +27,11 @@ import numpy as np
 from indexer.encoders import TextReader
 from indexer.encoders.ocr import known_word
 from indexer.shots import ShotParams
-from indexer.types import Frame, TextLine, TextSpan
+from indexer.types import Frame, Modality, TextLine, TextSpan
 
 log = logging.getLogger(__name__)
 
-MODALITY = "ocr"
+MODALITY = Modality.OCR
 CHANGED_LEVEL = 32
 """Grey-level difference (0-255) at which a pixel counts as changed between samples."""
 CHANGED_SHARE = 0.001

@@ -2,10 +2,115 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
+
+SAMPLE_RATE = 16_000
+"""Samples per second of the sound the models hear: decoded audio is 16 kHz mono float32, the
+rate Whisper and YAMNet are trained on."""
+
+
+class Modality(StrEnum):
+    """What can be indexed and searched: keyframes (`visual`, CLIP), what is said (`speech`,
+    Whisper), text on screen (`ocr`) and sound events (`audio`, YAMNet labels: music, applause,
+    a dog barking). The values are the names users see and indexes store; members compare equal to
+    them. `audio` is the term the commercial video APIs use for sound beyond speech; `sound` is
+    accepted for it as well (the page and older model fields said "sound"). Definition order is the
+    order modalities are listed and their evidence shown."""
+
+    VISUAL = "visual"
+    SPEECH = "speech"
+    OCR = "ocr"
+    AUDIO = "audio"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Modality | None:
+        if not isinstance(value, str):
+            return None
+        name = value.strip().lower()
+        return ALIASES.get(name) or next((m for m in cls if m.value == name), None)
+
+    @classmethod
+    def parse(cls, names: Iterable[str]) -> tuple[Modality, ...]:
+        """Each name as a modality, in the order given, without repeats (case and spaces ignored;
+        `sound` is `audio`). Raises UnknownModality (a ValueError) naming every unknown one."""
+        chosen: list[Modality] = []
+        unknown: list[str] = []
+        for name in names:
+            try:
+                modality = cls(name)
+            except ValueError:
+                unknown.append(str(name))
+                continue
+            if modality not in chosen:
+                chosen.append(modality)
+        if unknown:
+            raise UnknownModality(tuple(unknown))
+        return tuple(chosen)
+
+    @property
+    def space(self) -> Space:
+        """The vector space its vectors live in."""
+        return Space.CLIP if self == Modality.VISUAL else Space.SENTENCE
+
+    @property
+    def label(self) -> str:
+        """How it is named to people."""
+        return {Modality.OCR: "on-screen text", Modality.AUDIO: "sound"}.get(self, self.value)
+
+
+ALIASES = {"sound": Modality.AUDIO, "sounds": Modality.AUDIO}
+"""Other names a modality is known by (what the page and older model fields called it)."""
+
+
+class UnknownModality(ValueError):
+    """Names that are no modality; the message lists the known ones."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        known = ", ".join(Modality)
+        super().__init__(f"unknown modality {', '.join(names)}; choose from {known}")
+        self.names = names
+
+
+class Space(StrEnum):
+    """A vector space, apart from the modalities that use it: `clip` holds keyframes (and text or
+    image queries through CLIP's towers); `text` is the sentence model's space, shared by what is
+    said, shown as text and heard (`Modality.space`). The value of `text` is how indexes record
+    the sentence model ("text", beside the modalities' own models)."""
+
+    CLIP = "clip"
+    SENTENCE = "text"
+
+
+ModelRole = Modality | Space
+"""What a model of an index serves: a modality (its CLIP, Whisper, OCR or YAMNet), or the
+sentence space (the one sentence model the word modalities share)."""
+
+
+def model_role(name: str) -> ModelRole:
+    """The role an index records a model under, from its stored name: `text` is the sentence
+    space, anything else a modality (ValueError when it is neither)."""
+    return Space.SENTENCE if name == Space.SENTENCE.value else Modality(name)
+
+
+def known_modalities(names: Iterable[str]) -> tuple[Modality, ...]:
+    """The modalities among `names`, in the order given; names this version does not know (an
+    index written by a newer one) are left out rather than failing the read."""
+    found: list[Modality] = []
+    for name in names:
+        try:
+            found.append(Modality(name))
+        except ValueError:
+            continue
+    return tuple(found)
+
+
+SENTENCE_MODALITIES = tuple(m for m in Modality if m.space is Space.SENTENCE)
+"""The modalities whose finds are words (spans) embedded by the sentence model."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +209,7 @@ class TextSpan:
     """Words found in a video over [start, end) seconds: a spoken sentence (`speech`), a line of
     on-screen text (`ocr`) or a sound's label (`audio`). `confidence` is the model's, in 0..1."""
 
-    modality: str
+    modality: Modality
     start: float
     end: float
     text: str
@@ -133,7 +238,7 @@ class IndexedVideo:
     mtime: float
     segments: tuple[Segment, ...]
     keyframes: tuple[Keyframe, ...]
-    modalities: tuple[str, ...] = ()
+    modalities: tuple[Modality, ...] = ()
     """The modalities this entry carries (empty when only segmented)."""
     spans: tuple[TextSpan, ...] = ()
     span_vectors: np.ndarray | None = field(default=None, repr=False, compare=False)

@@ -49,7 +49,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
-from indexer.types import AudioTrack, IndexedVideo, TextSpan, Word
+from indexer.types import AudioTrack, IndexedVideo, Modality, TextSpan, Word, known_modalities, model_role
 from search.errors import IndexDamaged, IndexUnreadable, IndexWriteError
 from search.types import KeyframeRecord, ModelRecord, SegmentRecord, SpanRecord, VideoRecord
 
@@ -481,7 +481,7 @@ class Database:
         with self.sessions.begin() as s:
             s.merge(
                 ModelRow(
-                    modality=record.modality,
+                    modality=str(record.role),
                     model=record.model,
                     dim=record.dim,
                     available=record.available,
@@ -526,14 +526,14 @@ class Database:
             return [row.id for row in keyframe_rows], _add_spans(s, video.id, indexed.spans)
 
     @_writes
-    def replace_spans(self, video_id: int, modalities: Sequence[str], spans: Sequence[TextSpan]) -> list[int]:
+    def replace_spans(self, video_id: int, modalities: Sequence[Modality], spans: Sequence[TextSpan]) -> list[int]:
         """Swap a complete video's spans of `modalities` for `spans`; returns the new span ids."""
         with self.sessions.begin() as s:
             s.execute(delete(SpanRow).where(SpanRow.video_id == video_id, SpanRow.modality.in_(list(modalities))))
             return _add_spans(s, video_id, spans)
 
     @_writes
-    def set_modalities(self, video_id: int, modalities: Sequence[str], language: str | None = None) -> None:
+    def set_modalities(self, video_id: int, modalities: Sequence[Modality], language: str | None = None) -> None:
         values: dict[str, str] = {"modalities": ",".join(modalities)}
         if language is not None:
             values["language"] = language
@@ -541,15 +541,15 @@ class Database:
             s.execute(update(VideoRow).where(VideoRow.id == video_id).values(**values))
 
     @_reads
-    def span_ids(self, path: Path, modalities: Sequence[str] | None = None) -> dict[str, list[int]]:
+    def span_ids(self, path: Path, modalities: Sequence[Modality] | None = None) -> dict[Modality, list[int]]:
         """Ids of the spans of the video at `path` by modality (all modalities when None)."""
         query = select(SpanRow.modality, SpanRow.id).join(VideoRow).where(VideoRow.path == path)
         if modalities is not None:
             query = query.where(SpanRow.modality.in_(list(modalities)))
-        found: dict[str, list[int]] = {}
+        found: dict[Modality, list[int]] = {}
         with self.sessions() as s:
             for modality, key in s.execute(query):
-                found.setdefault(modality, []).append(key)
+                found.setdefault(Modality(modality), []).append(key)
         return found
 
     @_reads
@@ -564,14 +564,14 @@ class Database:
             return {r.id: _span(r, _video(v)) for r, v in s.execute(query)}
 
     @_reads
-    def keyword(self, match: str, modality: str, limit: int) -> list[tuple[int, float]]:
+    def keyword(self, match: str, modality: Modality, limit: int) -> list[tuple[int, float]]:
         """(span id, BM25 score, higher is better) of `modality`'s spans matching the FTS5 query `match`."""
         query = text(
             "SELECT spans.id, -bm25(spans_fts) FROM spans_fts JOIN spans ON spans.id = spans_fts.rowid "
             "WHERE spans_fts MATCH :match AND spans.modality = :modality ORDER BY bm25(spans_fts) LIMIT :limit"
         )
         with self.engine.connect() as connection:
-            rows = connection.execute(query, {"match": match, "modality": modality, "limit": limit})
+            rows = connection.execute(query, {"match": match, "modality": str(modality), "limit": limit})
             return [(int(key), float(score)) for key, score in rows]
 
     @_reads
@@ -591,17 +591,17 @@ class Database:
             return _segment(row), _video(row.video), keyframes
 
     @_reads
-    def span_ids_between(self, video_id: int, start: float, end: float) -> dict[str, list[int]]:
+    def span_ids_between(self, video_id: int, start: float, end: float) -> dict[Modality, list[int]]:
         """Ids of a video's spans that overlap [start, end) seconds, by modality (listed ones only)."""
         query = (
             select(SpanRow.modality, SpanRow.id)
             .join(VideoRow, SpanRow.video_id == VideoRow.id)
             .where(SpanRow.video_id == video_id, SpanRow.start < end, SpanRow.end > start, _lists(SpanRow.modality))
         )
-        found: dict[str, list[int]] = {}
+        found: dict[Modality, list[int]] = {}
         with self.sessions() as s:
             for modality, key in s.execute(query):
-                found.setdefault(modality, []).append(key)
+                found.setdefault(Modality(modality), []).append(key)
         return found
 
     @_reads
@@ -690,11 +690,11 @@ class Database:
             return {path: int(n) for path, n in s.execute(query.group_by(VideoRow.path))}
 
     @_reads
-    def vector_owners(self, kind: str) -> set[int]:
+    def vector_owners(self, kind: Modality) -> set[int]:
         """Ids of the rows that own a vector in `<kind>.faiss`: the keyframes of complete videos
         (kind "visual"; a keyframe is stored only with its vector), or the spans of modality
         `kind` of complete videos that list it (when the index has a sentence model)."""
-        if kind == "visual":
+        if kind == Modality.VISUAL:
             query = select(KeyframeRow.id).join(SegmentRow).join(VideoRow).where(VideoRow.complete)
         else:
             query = select(SpanRow.id).join(VideoRow).where(SpanRow.modality == kind, VideoRow.complete, _lists(kind))
@@ -702,10 +702,10 @@ class Database:
             return set(s.scalars(query))
 
     @_reads
-    def owning_videos(self, kind: str, ids: Iterable[int]) -> dict[Path, int]:
+    def owning_videos(self, kind: Modality, ids: Iterable[int]) -> dict[Path, int]:
         """{video path: how many of `ids` it owns} for keyframe ("visual") or span ids."""
         keys = list(ids)
-        if kind == "visual":
+        if kind == Modality.VISUAL:
             query = select(VideoRow.path, KeyframeRow.id).select_from(KeyframeRow).join(SegmentRow).join(VideoRow)
             query = query.where(KeyframeRow.id.in_(keys))
         else:
@@ -717,7 +717,7 @@ class Database:
         return found
 
     @_reads
-    def listing(self, modality: str) -> list[Path]:
+    def listing(self, modality: Modality) -> list[Path]:
         """Complete videos that list `modality`."""
         with self.sessions() as s:
             query = select(VideoRow.path).where(VideoRow.complete, _lists(modality)).order_by(VideoRow.path)
@@ -780,9 +780,9 @@ class Database:
             return list(s.scalars(query))
 
     @_reads
-    def vector_owner_count(self, kind: str) -> int:
+    def vector_owner_count(self, kind: Modality) -> int:
         """How many rows own a vector in `<kind>.faiss` (see `vector_owners`)."""
-        if kind == "visual":
+        if kind == Modality.VISUAL:
             query = select(func.count()).select_from(KeyframeRow).join(SegmentRow).join(VideoRow)
             query = query.where(VideoRow.complete)
         else:
@@ -857,7 +857,8 @@ def _video_row(indexed: IndexedVideo) -> VideoRow:
 
 
 def _model(row: ModelRow) -> ModelRecord:
-    return ModelRecord(row.modality, row.model, row.dim, row.available, row.reason, row.config, row.weights)
+    role = model_role(row.modality)
+    return ModelRecord(role, row.model, row.dim, row.available, row.reason, row.config, row.weights)
 
 
 def _video(row: VideoRow) -> VideoRecord:
@@ -871,7 +872,7 @@ def _video(row: VideoRow) -> VideoRecord:
         row.fps,
         row.width,
         row.height,
-        tuple(m for m in row.modalities.split(",") if m),
+        known_modalities(row.modalities.split(",")),
         row.language,
         row.has_video,
         tuple(AudioTrack(n, *track) for n, track in enumerate(json.loads(row.tracks))) if row.tracks else (),
@@ -903,7 +904,9 @@ def _add_spans(session, video_id: int, spans: Sequence[TextSpan]) -> list[int]: 
 
 def _span(row: SpanRow, video: VideoRecord) -> SpanRecord:
     words = tuple(Word(a, b, w) for a, b, w in json.loads(row.words)) if row.words else ()
-    return SpanRecord(row.id, video, row.modality, row.start, row.end, row.text, row.confidence, words, row.track)
+    return SpanRecord(
+        row.id, video, Modality(row.modality), row.start, row.end, row.text, row.confidence, words, row.track
+    )
 
 
 # --- salvaging a damaged index.db -------------------------------------------------------------

@@ -64,6 +64,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from indexer.encoders import Encoder
+from indexer.types import Modality, Space
 from search.db import MIGRATIONS, SCHEMA_VERSION, Database
 from search.errors import (
     IndexDamaged,
@@ -74,13 +75,14 @@ from search.errors import (
     write_failure,
 )
 from search.salvage import Salvage, salvage
-from search.store import DB_NAME, SPAN_MODALITIES, TEXT, VISUAL, Store, WriterLock
+from search.store import DB_NAME, Store, WriterLock
 from search.types import ModelRecord
 from search.vectors import TEMPORARY, VectorIndex
 
 log = logging.getLogger(__name__)
 
-VECTOR_KINDS = (VISUAL, *SPAN_MODALITIES)
+VECTOR_KINDS = tuple(Modality)
+"""Each modality has a vector file, `<modality>.faiss`."""
 UNSETTLED = frozenset(
     {"temp-files", "incomplete-videos", "unlisted-spans", "orphan-vectors", "missing-vectors", "gone-videos"}
 )
@@ -154,6 +156,7 @@ def check(
     frame_size: int = FRAME_SIZE,
     ocr_size: int = OCR_SIZE,
     forget_gone: bool = False,
+    version: str = "",
 ) -> DoctorReport:
     """Check the index in `directory`; with `repair`, fix what can be fixed under the writer lock
     (IndexLocked while another process writes) and check again. Raises IndexNotFound.
@@ -165,7 +168,7 @@ def check(
     `ocr_size` that of the frames they were scaled down from when the video was indexed with
     on-screen text (`Settings.ocr_size`): decoded the same way, they are the same pictures.
     `forget_gone`: a repair deletes the videos whose keyframes have no vectors and whose files
-    are gone (else they stay, reported)."""
+    are gone (else they stay, reported). `version` names the program, stamped as the writer."""
     directory = Path(directory).absolute()
     if not (directory / DB_NAME).is_file():
         raise IndexNotFound(directory)
@@ -173,7 +176,7 @@ def check(
         return _inspect(directory)
     try:
         rebuilder = _Rebuilder(directory, _loader(sentences), _loader(images), frame_size, ocr_size)
-        return _repair(directory, rebuilder, forget_gone)
+        return _repair(directory, rebuilder, forget_gone, version)
     except IndexUnreadable as exc:  # a repair writes: the disk that refuses a read refuses it
         raise IndexWriteError(directory, exc.reason) from exc
 
@@ -294,19 +297,19 @@ def _kind_of(progress: Path) -> str:
     return progress.name[: -len(REBUILDING)]
 
 
-def _record(db: Database, kind: str) -> ModelRecord | None:
+def _record(db: Database, kind: Modality) -> ModelRecord | None:
     """The available model record that makes the vectors of `kind`, if any."""
-    record = {m.modality: m for m in db.models()}.get(VISUAL if kind == VISUAL else TEXT)
+    record = {m.role: m for m in db.models()}.get(Modality.VISUAL if kind.space == Space.CLIP else Space.SENTENCE)
     return record if record is not None and record.available else None
 
 
-def _how(kind: str, record: ModelRecord) -> str:
-    if kind == VISUAL:
+def _how(kind: Modality, record: ModelRecord) -> str:
+    if kind == Modality.VISUAL:
         return f"by decoding the keyframes again from the video files with the CLIP model {record.model}"
     return f"from the stored text with the sentence model {record.model}"
 
 
-def _vector_problems(directory: Path, db: Database, kind: str, settled: bool) -> list[Problem]:
+def _vector_problems(directory: Path, db: Database, kind: Modality, settled: bool) -> list[Problem]:
     """A vector file against its model record and against the rows that must have vectors. A
     missing file whose rows exist is reported even while a writer works (no writer makes that)."""
     path = directory / f"{kind}.faiss"
@@ -342,7 +345,7 @@ def _vector_problems(directory: Path, db: Database, kind: str, settled: bool) ->
     if not len(missing) or record is None:
         return problems
     videos = db.owning_videos(kind, missing.tolist())
-    gone = {p: n for p, n in videos.items() if kind == VISUAL and not p.is_file()}
+    gone = {p: n for p, n in videos.items() if kind == Modality.VISUAL and not p.is_file()}
     present = {p: n for p, n in videos.items() if p not in gone}
     lacking = sum(present.values())
     if present and not path.exists():
@@ -361,7 +364,7 @@ def _vector_problems(directory: Path, db: Database, kind: str, settled: bool) ->
     return problems
 
 
-def _bad_file(path: Path, reason: str, kind: str, record: ModelRecord | None) -> Problem:
+def _bad_file(path: Path, reason: str, kind: Modality, record: ModelRecord | None) -> Problem:
     how = f"; --repair rebuilds it {_how(kind, record)}" if record is not None else ""
     return Problem("bad-vector-file", f"{path.name} {reason}{how}")
 
@@ -374,8 +377,8 @@ def _gone_problem(gone: dict[Path, int]) -> Problem:
     return Problem("gone-videos", detail, False)
 
 
-def _row(kind: str) -> str:
-    return "keyframe" if kind == VISUAL else f"{kind} span"
+def _row(kind: Modality) -> str:
+    return "keyframe" if kind == Modality.VISUAL else f"{kind} span"
 
 
 def _names(paths: Sequence[Path]) -> str:
@@ -392,7 +395,7 @@ def _counted(found: dict[Path, int]) -> str:
 # --- repairing --------------------------------------------------------------------------------
 
 
-def _repair(directory: Path, rebuilder: _Rebuilder, forget_gone: bool) -> DoctorReport:
+def _repair(directory: Path, rebuilder: _Rebuilder, forget_gone: bool, version: str = "") -> DoctorReport:
     """Fix what can be fixed, holding the writer lock throughout, then check again."""
     lock = WriterLock.acquire(directory)
     handed = False
@@ -408,7 +411,7 @@ def _repair(directory: Path, rebuilder: _Rebuilder, forget_gone: bool) -> Doctor
         if before != SCHEMA_VERSION and before not in MIGRATIONS:
             return DoctorReport(directory, (_schema_problem(before),), tuple(done))
         handed = True
-        with Store.open(directory, write=True, recover=False, lock=lock) as store:
+        with Store.open(directory, write=True, recover=False, lock=lock, version=version) as store:
             if before != SCHEMA_VERSION:
                 done.append(f"upgraded the schema from version {before} to {SCHEMA_VERSION}")
             done += store.recover(full=True)
@@ -480,7 +483,7 @@ def _known_ids(directory: Path) -> dict[str, list[int]]:
             ids = VectorIndex.read(path).ids().tolist() if path.exists() else []
         except VectorFileError:
             continue
-        known["keyframes" if kind == VISUAL else "spans"] += ids
+        known["keyframes" if kind == Modality.VISUAL else "spans"] += ids
     return known
 
 
@@ -574,7 +577,7 @@ class _Rebuilder:
     images: Loader[np.ndarray] | None
     frame_size: int
     ocr_size: int
-    reasons: dict[str, str] = field(default_factory=dict)
+    reasons: dict[Modality, str] = field(default_factory=dict)
     """Why vectors of a kind were not (all) rebuilt."""
 
     def __post_init__(self) -> None:
@@ -587,7 +590,7 @@ class _Rebuilder:
             done += self._kind(store, kind, forget_gone)
         return done
 
-    def _kind(self, store: Store, kind: str, forget_gone: bool) -> list[str]:
+    def _kind(self, store: Store, kind: Modality, forget_gone: bool) -> list[str]:
         """Rebuild what `<kind>.faiss` lacks (all of it when it is gone or unusable: an unusable
         one is kept aside first, never deleted)."""
         record = _record(store.db, kind)
@@ -616,7 +619,7 @@ class _Rebuilder:
         resumed = _resume(progress, rebuilt, need)
         need = np.setdiff1d(need, rebuilt.ids())
         checkpoint = _Checkpoint(rebuilt, progress)
-        if kind == VISUAL:
+        if kind == Modality.VISUAL:
             added, gone = self._keyframes(store, record, need, checkpoint)
         else:
             added, gone = self._spans(store, kind, record, need, checkpoint), {}
@@ -635,7 +638,9 @@ class _Rebuilder:
             progress.unlink(missing_ok=True)
         return done
 
-    def _spans(self, store: Store, kind: str, record: ModelRecord, need: np.ndarray, checkpoint: _Checkpoint) -> int:
+    def _spans(
+        self, store: Store, kind: Modality, record: ModelRecord, need: np.ndarray, checkpoint: _Checkpoint
+    ) -> int:
         """Vectors of the spans `need` from their stored text; how many were added."""
         if not len(need):
             return 0
@@ -664,10 +669,10 @@ class _Rebuilder:
                 continue
             encoder = self._image.get(record)
             if encoder is None:
-                self.reasons[VISUAL] = self._image.failure or ""
+                self.reasons[Modality.VISUAL] = self._image.failure or ""
                 continue
             known = store.video(video)
-            detail = self.ocr_size if known is not None and "ocr" in known.modalities else 0
+            detail = self.ocr_size if known is not None and Modality.OCR in known.modalities else 0
             keys, frames = [], []
             for key, moment in keyframes:
                 try:
@@ -680,7 +685,7 @@ class _Rebuilder:
             added += len(keys)
             log.info("doctor: %s: %d keyframe vector(s) rebuilt", video, len(keys))
         if failed:
-            self.reasons[VISUAL] = "; ".join(f"{reason}" for reason in list(failed.values())[:SHOWN])
+            self.reasons[Modality.VISUAL] = "; ".join(f"{reason}" for reason in list(failed.values())[:SHOWN])
         return added, gone
 
     def explain(self, problem: Problem) -> Problem:
@@ -688,7 +693,7 @@ class _Rebuilder:
         if problem.kind not in ("missing-vectors", "missing-vector-file", "bad-vector-file"):
             return problem
         kind = next((k for k in VECTOR_KINDS if f"{k}.faiss" in problem.detail), None)
-        reason = self.reasons.get(kind or "")
+        reason = self.reasons.get(kind) if kind is not None else None
         if not reason:
             return problem
         return Problem(problem.kind, f"{problem.detail}; not rebuilt: {reason}", problem.repairable)

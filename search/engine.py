@@ -7,9 +7,9 @@ ranking. The CLI, the HTTP API and the page all go through `VideoSearch`, so the
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from indexer.encoders import Encoder, normalise
 from indexer.encoders.clip import ClipSpec, OpenClip
 from indexer.encoders.text import SentenceEncoder, SentenceSpec
 from indexer.errors import VideoError
+from indexer.types import Modality, Space
 from search.errors import (
     IndexEmpty,
     ModelMismatch,
@@ -32,80 +33,100 @@ from search.errors import (
     VideoNotIndexed,
 )
 from search.fusion import Candidate, Moment, fuse
+from search.params import ANY_MATCH, Device, Retrieval, SearchConfig, SearchParams
 from search.retrieval import Query, span_candidates, visual_candidates
 from search.served import IndexedFile, open_indexed
-from search.store import TEXT, VISUAL, Store
+from search.store import Store
 from search.types import Filters, Hit, ModelRecord, SegmentRecord, VideoRecord
-from vidsearch.settings import MODALITIES, Settings
 
 log = logging.getLogger(__name__)
 
-CLIP_FIELDS = frozenset({"clip_model", "clip_pretrained", "clip_checkpoint"})
-ANY_MATCH = {"floor_visual": -1.0, "floor_speech": 0.0, "floor_ocr": 0.0, "floor_audio": 0.0}
-"""No-match floors off: "more like this" ranks neighbours; there is no off-topic query to reject."""
-CANDIDATES = 50
-"""Spans each text modality considers per query, by meaning and by keyword each."""
-VISUAL_SPAN = 0.3
-"""CLIP cosine above the visual floor at which a keyframe counts as a certain match (1.0); the
-visual match score rises linearly from 0.5 at the floor. Not calibrated: no CLIP weights here."""
+QUERY_CACHE = 64
+"""Query texts whose sentence vectors an engine keeps (a page re-asks the same few often)."""
 
 
 @dataclass(frozen=True)
 class IndexStats:
-    """What an index holds: counts, hours of video, and each modality's model or why it is missing."""
+    """What an index holds: counts, hours of video, each model (or why it is missing), and the
+    modalities a query can use now."""
 
     videos: int
     segments: int
     keyframes: int
     hours: float
     models: tuple[ModelRecord, ...]
+    searchable: tuple[Modality, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """The CLI/API contract: videos, segments, keyframes, hours, models, searchable."""
+        return {
+            "videos": self.videos,
+            "segments": self.segments,
+            "keyframes": self.keyframes,
+            "hours": round(self.hours, 4),
+            "models": [m.to_json() for m in self.models],
+            "searchable": [str(m) for m in self.searchable],
+        }
 
 
-def clip_spec(settings: Settings) -> ClipSpec:
-    """The CLIP the settings ask for."""
+def stored_clip_spec(record: ModelRecord, device: Device) -> ClipSpec:
+    """The CLIP an index was built with (from its record), to run on `device`."""
+    checkpoint = Path(record.weights) if os.path.isabs(record.weights) else None
+    pretrained = record.weights if checkpoint is None else ""
     return ClipSpec(
-        model=settings.clip_model,
-        pretrained=settings.clip_pretrained,
-        checkpoint=settings.clip_checkpoint,
-        device=settings.device,
-        batch_size=settings.batch_size,
-        offline=settings.offline,
+        model=record.config,
+        pretrained=pretrained,
+        checkpoint=checkpoint,
+        device=device.name,
+        batch_size=device.batch_size,
+        offline=device.offline,
     )
 
 
-def sentence_spec(settings: Settings) -> SentenceSpec:
-    """The sentence model the settings ask for."""
-    return SentenceSpec(model=settings.text_model, device=settings.device, offline=settings.offline)
-
-
-def stored_clip_spec(record: ModelRecord, settings: Settings) -> ClipSpec:
-    """The CLIP an index was built with, on this run's device."""
-    checkpoint = Path(record.weights) if os.path.isabs(record.weights) else None
-    pretrained = record.weights if checkpoint is None else ""
-    return replace(clip_spec(settings), model=record.config, pretrained=pretrained, checkpoint=checkpoint)
+def stored_sentence_spec(record: ModelRecord, params: SearchParams) -> SentenceSpec:
+    """The sentence model an index was built with (from its record; or the one `params` names,
+    which must be the same), to run on `params.device`."""
+    model = params.sentence_model or record.config or None
+    return SentenceSpec(model=model, device=params.device.name, offline=params.device.offline)
 
 
 class VideoSearch:
     """Search over one index directory. Models load on first use, once.
 
+    `params` says how to rank (a `SearchParams`, or settings that give one; default:
+    `SearchParams()`, whatever the environment says: the entry points read the environment).
     `texts` and `images` (CLIP's towers) and `sentences` inject query encoders (tests, or apps
-    that manage models themselves); by default the index's own models are loaded, or the ones the settings
-    name explicitly, which must match them.
+    that manage models themselves); by default the index's own models are loaded, or the ones the
+    parameters name explicitly, which must match them.
+
+    Safe to share between threads: searches (FAISS, the models and their caches) run one at a
+    time under the engine's lock; reads of records, thumbnails and files run side by side (one
+    SQLite connection per thread).
     """
 
     def __init__(
         self,
         index: Path,
-        settings: Settings | None = None,
+        params: SearchParams | SearchConfig | None = None,
         texts: Encoder[str] | None = None,
         sentences: Encoder[str] | None = None,
         images: Encoder[np.ndarray] | None = None,
     ) -> None:
-        self.settings = settings or Settings()
+        if params is None:
+            params = SearchParams()
+        self.params = params if isinstance(params, SearchParams) else params.search_params()
         self.store = Store.open(index)
         self._texts = texts
         self._sentences = sentences
         self._images = images
+        self._clip_model: OpenClip | None = None
+        self._query_vectors: dict[str, np.ndarray | None] = {}
+        self._lock = threading.RLock()
+
+    @property
+    def directory(self) -> Path:
+        """The index directory (absolute)."""
+        return self.store.directory
 
     def close(self) -> None:
         self.store.close()
@@ -116,72 +137,87 @@ class VideoSearch:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def searchable(self, modalities: tuple[str, ...] | None = None) -> tuple[str, ...]:
-        """The modalities a query can use: asked for (default: the settings'), and indexed."""
+    def searchable(self, modalities: tuple[Modality, ...] | None = None) -> tuple[Modality, ...]:
+        """The modalities a query can use: asked for (default: the parameters'), and indexed.
+        NoSearchableModality (with each one's reason) when there are none."""
         records = self.store.models()
-        asked = modalities if modalities is not None else self.settings.modalities
-        ready = [m for m in MODALITIES if m in asked and m in records and records[m].available]
+        asked = modalities if modalities is not None else self.params.modalities
+        ready = [m for m in Modality if m in asked and m in records and records[m].available]
         if not ready:
             reasons = [f"{m}: {records[m].reason}" for m in asked if m in records and records[m].reason]
             raise NoSearchableModality(self.store.directory, "; ".join(reasons) or "no modality was indexed")
         return tuple(ready)
 
+    def video_count(self) -> int:
+        """How many videos searches see."""
+        return self.store.counts()[0]
+
+    def ready(self, modalities: tuple[Modality, ...] | None = None) -> tuple[Modality, ...]:
+        """`searchable(modalities)`, after making sure there is something to search: IndexEmpty
+        when the index has no videos, NoSearchableModality when none of them can be used."""
+        if self.video_count() == 0:
+            raise IndexEmpty(self.store.directory)
+        return self.searchable(modalities)
+
     def text_encoder(self) -> Encoder[str]:
         """The query encoder for the visual space, checked against the model the index was built with."""
-        if self._texts is None:
-            self._texts = self._clip().texts
-        return self._texts
+        with self._lock:
+            if self._texts is None:
+                self._texts = self._clip().texts
+            return self._texts
 
     def image_encoder(self) -> Encoder[np.ndarray]:
         """The image tower of the index's own CLIP (for search by image)."""
-        if self._images is None:
-            self._images = self._clip().images
-        return self._images
+        with self._lock:
+            if self._images is None:
+                self._images = self._clip().images
+            return self._images
 
-    @functools.cache  # noqa: B019 - one CLIP per engine, loaded once
     def _clip(self) -> OpenClip:
-        """The index's own CLIP (or the one the settings name explicitly, which must match it)."""
-        record = self.store.models()[VISUAL]
-        explicit = CLIP_FIELDS & self.settings.model_fields_set
-        clip = OpenClip(clip_spec(self.settings) if explicit else stored_clip_spec(record, self.settings))
-        if clip.name != record.model:
-            raise ModelMismatch(self.store.directory, VISUAL, record.model, clip.name)
-        return clip
+        """The index's own CLIP (or the one the parameters name explicitly, which must match it), loaded once."""
+        if self._clip_model is None:
+            record = self.store.models()[Modality.VISUAL]
+            clip = OpenClip(self.params.clip or stored_clip_spec(record, self.params.device))
+            if clip.name != record.model:
+                raise ModelMismatch(self.store.directory, Modality.VISUAL, record.model, clip.name)
+            self._clip_model = clip
+        return self._clip_model
 
     def sentence_encoder(self) -> Encoder[str] | None:
         """The query encoder for the sentence space, or None when the index has no sentence vectors."""
-        record = self.store.models().get(TEXT)
-        if record is None or not record.available:
+        record = self.store.space_model(Space.SENTENCE)
+        if record is None:
             return None
-        if self._sentences is None:
-            spec = sentence_spec(self.settings)
-            if "text_model" not in self.settings.model_fields_set:
-                spec = replace(spec, model=record.config or None)
-            encoder = SentenceEncoder(spec)
-            if encoder.name != record.model:
-                raise ModelMismatch(self.store.directory, TEXT, record.model, encoder.name)
-            self._sentences = encoder
-        return self._sentences
+        with self._lock:
+            if self._sentences is None:
+                encoder = SentenceEncoder(stored_sentence_spec(record, self.params))
+                if encoder.name != record.model:
+                    raise ModelMismatch(self.store.directory, Space.SENTENCE, record.model, encoder.name)
+                self._sentences = encoder
+            return self._sentences
 
     def search(
-        self, text: str, k: int = 10, modalities: tuple[str, ...] | None = None, filters: Filters | None = None
+        self, text: str, k: int = 10, modalities: tuple[Modality, ...] | None = None, filters: Filters | None = None
     ) -> list[Hit]:
         """The `k` best moments for `text`, best first, from `modalities` (default: all indexed
-        ones the settings allow) among the videos `filters` lets through. Scores are fused match
+        ones the parameters allow) among the videos `filters` lets through. Scores are fused match
         scores (higher is better; 0..1 with the default `score` fusion); fewer than `k`, or none,
-        when little matches."""
-        active = self._ready(modalities)
-        query = Query(
-            text=text,
-            visual=self.text_encoder().encode([text])[0] if VISUAL in active else None,
-            sentence=self._query_vector(text) if set(active) - {VISUAL} else None,
-        )
-        return self._ranked(query, active, k, filters)
+        when little matches. IndexEmpty, NoSearchableModality; ModelMismatch or ModelUnavailable
+        when a query model cannot be had."""
+        active = self.ready(modalities)
+        with self._lock:
+            query = Query(
+                text=text,
+                visual=self.text_encoder().encode([text])[0] if Modality.VISUAL in active else None,
+                sentence=self._query_vector(text) if set(active) - {Modality.VISUAL} else None,
+            )
+            return self._ranked(query, active, k, filters)
 
     def search_image(self, image: np.ndarray, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Moments that look like `image` (HxWx3 uint8 RGB), by the visual modality alone."""
-        active = self._ready((VISUAL,))
-        return self._ranked(Query(visual=self.image_encoder().encode([image])[0]), active, k, filters)
+        active = self.ready((Modality.VISUAL,))
+        with self._lock:
+            return self._ranked(Query(visual=self.image_encoder().encode([image])[0]), active, k, filters)
 
     def similar(self, segment_id: int, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Moments like segment `segment_id` ("more like this"): near its keyframes in the visual
@@ -191,48 +227,49 @@ class VideoSearch:
         if found is None:
             raise SegmentNotFound(self.store.directory, segment_id)
         segment, video, keyframes = found
-        active = self._ready(None)
-        query = Query(
-            visual=self._mean(VISUAL, [key for key, _ in keyframes]) if VISUAL in active else None,
-            sentence=self._mean_spans(video, segment),
-        )
-        hits = self._ranked(query, active, k + 3, filters, ANY_MATCH)
+        active = self.ready(None)
+        with self._lock:
+            query = Query(
+                visual=self._mean(Modality.VISUAL, [key for key, _ in keyframes])
+                if Modality.VISUAL in active
+                else None,
+                sentence=self._mean_spans(video, segment),
+            )
+            hits = self._ranked(query, active, k + 3, filters, replace(self.params.retrieval, floors=ANY_MATCH))
         return [h for h in hits if not (h.video == video.path and h.start < segment.end and h.end > segment.start)][:k]
-
-    def _ready(self, modalities: tuple[str, ...] | None) -> tuple[str, ...]:
-        if self.store.counts()[0] == 0:
-            raise IndexEmpty(self.store.directory)
-        return self.searchable(modalities)
 
     def _ranked(
         self,
         query: Query,
-        active: tuple[str, ...],
+        active: tuple[Modality, ...],
         k: int,
         filters: Filters | None,
-        floors: dict[str, float] | None = None,
+        retrieval: Retrieval | None = None,
     ) -> list[Hit]:
-        settings = self.settings.model_copy(update=floors) if floors else self.settings
+        params = retrieval or self.params.retrieval
         candidates: list[Candidate] = []
         for modality in active:
-            if modality == VISUAL:
-                candidates += visual_candidates(self.store, query, settings)
+            if modality == Modality.VISUAL:
+                candidates += visual_candidates(self.store, query, params)
             else:
-                candidates += span_candidates(self.store, modality, query, settings)
+                candidates += span_candidates(self.store, modality, query, params)
         if filters is not None:
             candidates = [c for c in candidates if filters.admits(c.video)]
-        weights = {m: self.settings.weight(m) for m in MODALITIES}
-        return [self._hit(moment) for moment in fuse(candidates, weights, self.settings.fusion)[:k]]
+        return [self._hit(moment) for moment in fuse(candidates, self.params.weights, self.params.fusion)[:k]]
 
-    @functools.lru_cache(maxsize=64)  # noqa: B019 - one engine per index, few distinct queries at a time
     def _query_vector(self, text: str) -> np.ndarray | None:
-        encoder = self.sentence_encoder()
-        return encoder.encode([text])[0] if encoder is not None else None
+        """`text` in the sentence space (None: the index has none); the last QUERY_CACHE kept."""
+        if text not in self._query_vectors:
+            encoder = self.sentence_encoder()
+            if len(self._query_vectors) >= QUERY_CACHE:
+                self._query_vectors.pop(next(iter(self._query_vectors)))
+            self._query_vectors[text] = encoder.encode([text])[0] if encoder is not None else None
+        return self._query_vectors[text]
 
-    def _mean(self, modality: str, ids: list[int]) -> np.ndarray | None:
+    def _mean(self, modality: Modality, ids: list[int]) -> np.ndarray | None:
         """The unit mean of the stored vectors `ids` of `modality` (None when there are none)."""
-        record = self.store.models().get(VISUAL if modality == VISUAL else TEXT)
-        if not ids or record is None or not record.available:
+        record = self.store.space_model(modality.space)
+        if not ids or record is None:
             return None
         rows = self.store.vectors(modality, record.dim).vectors(ids)
         rows = rows[np.linalg.norm(rows, axis=1) > 0]
@@ -246,11 +283,11 @@ class VideoSearch:
 
     def _hit(self, moment: Moment) -> Hit:
         seed = moment.seed
-        order = {m: n for n, m in enumerate(MODALITIES)}
-        evidence = tuple(c.evidence for _, c in sorted(moment.best.items(), key=lambda item: order.get(item[0], 9)))
+        evidence = tuple(moment.best[m].evidence for m in Modality if m in moment.best)
         segments = self.store.overlapping(seed.video, seed.start, seed.end)
         ids = tuple(g.id for g in segments)
-        return Hit(seed.video.path, seed.start, seed.end, moment.score, ids, evidence, seed.video.has_video)
+        video = seed.video
+        return Hit(video.path, seed.start, seed.end, moment.score, ids, evidence, video.has_video, video.id)
 
     def thumbnail(self, segment_id: int, short_side: int = 180, time: float | None = None) -> np.ndarray:
         """A picture of a segment (HxWx3 uint8 RGB): the frame at `time` seconds (kept inside the
@@ -311,6 +348,11 @@ class VideoSearch:
         return video, self.store.segments(video)
 
     def stats(self) -> IndexStats:
+        """Counts, hours, models and what a query can search now."""
         videos, segments, keyframes = self.store.counts()
         hours = sum(v.duration for v in self.store.videos()) / 3600
-        return IndexStats(videos, segments, keyframes, hours, tuple(self.store.models().values()))
+        try:
+            searchable = self.searchable()
+        except NoSearchableModality:
+            searchable = ()
+        return IndexStats(videos, segments, keyframes, hours, tuple(self.store.models().values()), searchable)

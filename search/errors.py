@@ -5,8 +5,11 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
+from indexer.errors import VidsearchError
+from indexer.types import ModelRole
 
-class SearchError(Exception):
+
+class SearchError(VidsearchError):
     """Base class for store and search failures."""
 
 
@@ -34,7 +37,7 @@ class SchemaMismatch(SearchError):
 class ModelMismatch(SearchError):
     """The index holds vectors of one model and the caller uses another."""
 
-    def __init__(self, directory: Path, modality: str, stored: str, requested: str) -> None:
+    def __init__(self, directory: Path, modality: ModelRole, stored: str, requested: str) -> None:
         super().__init__(
             f"index {directory} holds {modality} vectors of {stored}, not {requested}: "
             f"use the same model, or another --index directory"

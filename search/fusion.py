@@ -1,7 +1,7 @@
 """One ranking from many modalities: candidates that overlap in time join one moment, and the
 moment's score combines the best match of each modality in it.
 
-Two fusion rules, chosen by `Settings.fusion` (both measured by `vidsearch eval`):
+Two fusion rules, chosen by name (`RULES`; both measured by `vidsearch eval`):
 - `score`: match scores (0..1, already past each modality's no-match floor) combine as a noisy
   OR, 1 - prod(1 - w_m * s_m): agreement between modalities lifts a moment above any one alone.
 - `rrf`: weighted reciprocal-rank fusion, sum of w_m / (60 + rank_m), which ignores score scales.
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from indexer.types import Modality
 from search.types import Evidence, VideoRecord
 
 JOIN_SLACK = 0.5
@@ -35,21 +36,21 @@ class Candidate:
 @dataclass
 class Moment:
     seed: Candidate
-    best: dict[str, Candidate] = field(default_factory=dict)
+    best: dict[Modality, Candidate] = field(default_factory=dict)
     score: float = 0.0
 
 
-Rule = Callable[[Mapping[str, Candidate], Mapping[str, float]], float]
+Rule = Callable[[Mapping[Modality, Candidate], Mapping[Modality, float]], float]
 
 
-def noisy_or(best: Mapping[str, Candidate], weights: Mapping[str, float]) -> float:
+def noisy_or(best: Mapping[Modality, Candidate], weights: Mapping[Modality, float]) -> float:
     miss = 1.0
     for modality, candidate in best.items():
         miss *= 1.0 - min(1.0, weights.get(modality, 1.0) * candidate.match)
     return 1.0 - miss
 
 
-def reciprocal_rank(best: Mapping[str, Candidate], weights: Mapping[str, float]) -> float:
+def reciprocal_rank(best: Mapping[Modality, Candidate], weights: Mapping[Modality, float]) -> float:
     return sum(weights.get(m, 1.0) / (RRF_K + c.rank) for m, c in best.items())
 
 
@@ -57,7 +58,7 @@ RULES: dict[str, Rule] = {"score": noisy_or, "rrf": reciprocal_rank}
 """Fusion rules by name."""
 
 
-def fuse(candidates: Sequence[Candidate], weights: Mapping[str, float], rule: str = "score") -> list[Moment]:
+def fuse(candidates: Sequence[Candidate], weights: Mapping[Modality, float], rule: str = "score") -> list[Moment]:
     """Moments, best first. Candidates are taken strongest first; each joins the first moment of
     its video whose seed it overlaps (within JOIN_SLACK) and that has no evidence of its modality
     yet; is dropped when it overlaps (strictly) a moment's evidence of its own modality, being a

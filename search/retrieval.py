@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.types import Modality, Space
 from search import textmatch
 from search.fusion import Candidate
 from search.moments import ScoredSegment, merge
-from search.store import TEXT, VISUAL, Store
+from search.params import Retrieval
+from search.store import Store
 from search.types import Evidence, KeyframeRecord, SpanRecord
-from vidsearch.settings import Settings
 
 CANDIDATES = 50
 """Spans each text modality considers per query, by meaning and by keyword each."""
@@ -38,22 +39,22 @@ class Query:
     sentence: np.ndarray | None = None
 
 
-def visual_candidates(store: Store, query: Query, settings: Settings) -> list[Candidate]:
+def visual_candidates(store: Store, query: Query, params: Retrieval) -> list[Candidate]:
     """Segments whose best keyframe is near `query.visual`; touching strong segments merge."""
-    record = store.models()[VISUAL]
-    if query.visual is None:
+    record = store.space_model(Space.CLIP)
+    if query.visual is None or record is None:
         return []
-    scores, ids = store.vectors(VISUAL, record.dim).search(query.visual[None, :], CANDIDATES * 4)
+    scores, ids = store.vectors(Modality.VISUAL, record.dim).search(query.visual[None, :], CANDIDATES * 4)
     found = store.keyframes([int(i) for i in ids[0] if i >= 0])
     best: dict[int, ScoredSegment] = {}
-    floor = settings.floor(VISUAL)
+    floor = params.floor(Modality.VISUAL)
     for score, key in zip(scores[0].tolist(), ids[0].tolist()):
         keyframe = found.get(key)
         if keyframe is None or score < floor:
             continue
         if keyframe.segment.id not in best or best[keyframe.segment.id].score < score:
             best[keyframe.segment.id] = _scored(keyframe, score)
-    runs = merge(list(best.values()), settings.merge_margin, settings.max_moment)
+    runs = merge(list(best.values()), params.merge_margin, params.max_moment)
     videos = {item.video.path: item.video for item in best.values()}
     return [
         Candidate(videos[hit.video], hit.start, hit.end, _visual_match(hit.score, floor), rank, hit.evidence[0])
@@ -61,7 +62,7 @@ def visual_candidates(store: Store, query: Query, settings: Settings) -> list[Ca
     ]
 
 
-def span_candidates(store: Store, modality: str, query: Query, settings: Settings) -> list[Candidate]:
+def span_candidates(store: Store, modality: Modality, query: Query, params: Retrieval) -> list[Candidate]:
     """Spans of `modality` matching the query by meaning or keyword, scored 0..1, floor applied."""
     similarity = _similarities(store, modality, query.sentence)
     expression = textmatch.fts_query(query.text)
@@ -69,26 +70,26 @@ def span_candidates(store: Store, modality: str, query: Query, settings: Setting
         similarity.setdefault(key, None)
     spans = store.spans(list(similarity))
     missing = [key for key, value in similarity.items() if value is None and key in spans]
-    text = store.models().get(TEXT)
-    if missing and query.sentence is not None and text is not None and text.available:
+    text = store.space_model(Space.SENTENCE)
+    if missing and query.sentence is not None and text is not None:
         for key, vector in zip(missing, store.vectors(modality, text.dim).vectors(missing)):
             similarity[key] = float(vector @ query.sentence)
     terms = textmatch.terms(query.text)
     scored = [_span_match(span, similarity.get(span.id) or 0.0, terms) for span in spans.values()]
-    kept = sorted((s for s in scored if s[0] >= settings.floor(modality)), key=lambda s: -s[0])
+    kept = sorted((s for s in scored if s[0] >= params.floor(modality)), key=lambda s: -s[0])
     return [_span_candidate(span, match, words, rank) for rank, (match, span, words) in enumerate(kept, 1)]
 
 
-def _similarities(store: Store, modality: str, vector: np.ndarray | None) -> dict[int, float | None]:
-    record = store.models().get(TEXT)
-    if vector is None or record is None or not record.available:
+def _similarities(store: Store, modality: Modality, vector: np.ndarray | None) -> dict[int, float | None]:
+    record = store.space_model(Space.SENTENCE)
+    if vector is None or record is None:
         return {}
     scores, ids = store.vectors(modality, record.dim).search(vector[None, :], CANDIDATES)
     return {int(key): float(score) for score, key in zip(scores[0], ids[0]) if key >= 0}
 
 
 def _scored(keyframe: KeyframeRecord, score: float) -> ScoredSegment:
-    return ScoredSegment(keyframe.segment, keyframe.video, score, Evidence(VISUAL, score, keyframe.time))
+    return ScoredSegment(keyframe.segment, keyframe.video, score, Evidence(Modality.VISUAL, score, keyframe.time))
 
 
 def _visual_match(cosine: float, floor: float) -> float:
@@ -99,9 +100,9 @@ def _span_match(span: SpanRecord, similarity: float, terms: list[str]) -> tuple[
     """(match 0..1, span, matched words): meaning alone, or meaning and keywords averaged,
     whichever is higher, so an exact keyword hit lifts a span and a paraphrase still counts;
     a sound's match is also scaled by how sure the classifier was."""
-    covered, words = textmatch.coverage(terms, span.text, glued=span.modality == "ocr")
+    covered, words = textmatch.coverage(terms, span.text, glued=span.modality == Modality.OCR)
     match = max(similarity, (similarity + covered) / 2)
-    if span.modality == "audio":
+    if span.modality == Modality.AUDIO:
         match *= SOUND_DOUBT + (1 - SOUND_DOUBT) * span.confidence
     return match, span, words
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from indexer.types import Modality
 from search.db import STALE_SIZE, Database, has_log, read_path, sqlite_uri
 
 TABLES = ("meta", "models", "videos", "segments", "keyframes", "spans")
@@ -211,7 +212,7 @@ def _describe_rescued(writer: sqlite3.Connection, rescued: list[int]) -> None:
         heard = [
             str(row[0]) for row in writer.execute("SELECT DISTINCT modality FROM spans WHERE video_id = ?", (key,))
         ]
-        modalities = (["visual"] if pictures else []) + [m for m in ("speech", "ocr", "audio") if m in heard]
+        modalities = [m for m in Modality if (m == Modality.VISUAL and pictures) or m in heard]
         writer.execute(
             "UPDATE videos SET duration = ?, has_video = ?, modalities = ? WHERE id = ?",
             (float(end or 0.0), 1 if pictures else 0, ",".join(modalities), key),

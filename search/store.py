@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.types import IndexedVideo, TextSpan
+from indexer.types import SENTENCE_MODALITIES, IndexedVideo, Modality, ModelRole, Space, TextSpan
 from search.db import SCHEMA_VERSION, Database
 from search.errors import (
     IndexLocked,
@@ -48,7 +48,6 @@ from search.errors import (
 )
 from search.types import KeyframeRecord, ModelRecord, SegmentRecord, SpanRecord, VideoRecord
 from search.vectors import TEMPORARY, VectorIndex
-from vidsearch import __version__
 
 if sys.platform != "win32":
     import fcntl
@@ -56,10 +55,6 @@ if sys.platform != "win32":
 log = logging.getLogger(__name__)
 
 DB_NAME = "index.db"
-VISUAL = "visual"
-TEXT = "text"
-"""The model record of the sentence space that speech, screen text and sound labels share."""
-SPAN_MODALITIES = ("speech", "ocr", "audio")
 LOCK_NAME = ".lock"
 LOCK_TRIES = 3
 LOCK_PAUSE = 0.05
@@ -147,12 +142,14 @@ def _holder(descriptor: int) -> str:
 class Store:
     """Metadata and vectors of one index directory. Use `Store.open`; close when done."""
 
-    def __init__(self, directory: Path, db: Database, lock: WriterLock | None = None) -> None:
+    def __init__(self, directory: Path, db: Database, lock: WriterLock | None = None, version: str = "") -> None:
         self.directory = directory
         self.db = db
+        self.version = version
+        """The program version a writer stamps on what it records (see `open`)."""
         self._lock = lock
-        self._vectors: dict[str, VectorIndex] = {}
-        self._stamps: dict[str, tuple[int, int, int] | None] = {}
+        self._vectors: dict[Modality, VectorIndex] = {}
+        self._stamps: dict[Modality, tuple[int, int, int] | None] = {}
         self._unsaved: list[Path] = []
         self._dirty = False
         self.recovered: tuple[str, ...] = ()
@@ -166,6 +163,7 @@ class Store:
         write: bool = False,
         recover: bool = True,
         lock: WriterLock | None = None,
+        version: str = "",
     ) -> Store:
         """Open the index in `directory` for reading, or as its one writer with `write=True`;
         `create=True` (a writer) also makes the index if there is none.
@@ -177,7 +175,8 @@ class Store:
         doctor). An indexer (`create`) is refused with VectorFileMissing when a vector file
         whose rows exist is gone: it would add new vectors to an empty file. IndexWriteError when
         the directory cannot be written; IndexDamaged or IndexUnreadable when index.db cannot be
-        read."""
+        read. `version` names the program that writes (e.g. "vidsearch 0.2.0"), stamped on the
+        writer's meta row and on every model it records, for those who later wonder what wrote it."""
         directory = Path(directory).absolute()
         if not (directory / DB_NAME).exists() and not create:
             raise IndexNotFound(directory)
@@ -191,12 +190,12 @@ class Store:
         try:
             db = Database(directory / DB_NAME)
             db.create()
-            store = cls._checked(directory, db, lock)
+            store = cls._checked(directory, db, lock, version)
         except BaseException:
             lock.release()
             raise
         try:
-            store.db.set_meta("writer", json.dumps({"pid": os.getpid(), "since": time.time(), "version": __version__}))
+            store.db.set_meta("writer", json.dumps({"pid": os.getpid(), "since": time.time(), "version": version}))
             store.recovered = store.recover() if recover else ()
             if create and recover:
                 store.require_vector_files()
@@ -206,16 +205,16 @@ class Store:
         return store
 
     @classmethod
-    def _checked(cls, directory: Path, db: Database, lock: WriterLock | None) -> Store:
+    def _checked(cls, directory: Path, db: Database, lock: WriterLock | None, version: str = "") -> Store:
         try:
-            version = db.schema_version()
+            schema = db.schema_version()
         except BaseException:
             db.close()
             raise
-        if version != SCHEMA_VERSION:
+        if schema != SCHEMA_VERSION:
             db.close()
-            raise SchemaMismatch(directory, version or "none", SCHEMA_VERSION)
-        return cls(directory, db, lock)
+            raise SchemaMismatch(directory, schema or "none", SCHEMA_VERSION)
+        return cls(directory, db, lock, version)
 
     @property
     def writing(self) -> bool:
@@ -246,30 +245,37 @@ class Store:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def models(self) -> dict[str, ModelRecord]:
-        return {m.modality: m for m in self.db.models()}
+    def models(self) -> dict[ModelRole, ModelRecord]:
+        """The record of each model the index was made with, by what it serves."""
+        return {m.role: m for m in self.db.models()}
+
+    def space_model(self, space: Space) -> ModelRecord | None:
+        """The record of the model that makes `space`'s vectors (CLIP: the visual modality's;
+        the sentence space: the sentence model), when it is available; else None."""
+        record = self.models().get(Modality.VISUAL if space is Space.CLIP else Space.SENTENCE)
+        return record if record is not None and record.available else None
 
     def record_model(self, record: ModelRecord) -> None:
-        """Remember which model makes a modality's vectors (or why it is missing).
+        """Remember which model serves a modality or makes a space's vectors (or why it is missing).
 
         Raises ModelMismatch when the index already holds vectors of another model.
         """
         self._writer()
-        stored = self.models().get(record.modality)
+        stored = self.models().get(record.role)
         if stored is not None and stored.available:
             if not record.available:
                 return
-            if stored.model != record.model and self._has_vectors(record.modality, stored.dim):
-                raise ModelMismatch(self.directory, record.modality, stored.model, record.model)
-        self.db.set_model(record, __version__)
+            if stored.model != record.model and self._has_vectors(record.role, stored.dim):
+                raise ModelMismatch(self.directory, record.role, stored.model, record.model)
+        self.db.set_model(record, self.version)
 
-    def _has_vectors(self, model: str, dim: int) -> bool:
-        """Whether vectors made by the model of record `model` are stored (transcribers and
-        OCR make text, not vectors: a new one can simply take over)."""
-        kinds = {VISUAL: (VISUAL,), TEXT: SPAN_MODALITIES}.get(model, ())
+    def _has_vectors(self, role: ModelRole, dim: int) -> bool:
+        """Whether vectors made by the model of `role` are stored (transcribers and OCR make
+        text, not vectors: a new one can simply take over)."""
+        kinds = {Modality.VISUAL: (Modality.VISUAL,), Space.SENTENCE: SENTENCE_MODALITIES}.get(role, ())
         return dim > 0 and any(len(self.vectors(kind, dim)) for kind in kinds)
 
-    def vectors(self, modality: str, dim: int) -> VectorIndex:
+    def vectors(self, modality: Modality, dim: int) -> VectorIndex:
         """The vectors of `modality`. A writer loads them once and owns them; a reader reloads
         them when the file was replaced since (a writer saved), so it sees new videos.
 
@@ -287,13 +293,13 @@ class Store:
             self._stamps[modality] = stamp
         return loaded
 
-    def _require_vector_file(self, kind: str) -> None:
+    def _require_vector_file(self, kind: Modality) -> None:
         """VectorFileMissing when `<kind>.faiss` is absent but rows that own vectors exist."""
         path = self._vector_path(kind)
         if not path.exists():
             rows = self.db.vector_owner_count(kind)
             if rows:
-                raise VectorFileMissing(path, rows, "keyframes" if kind == VISUAL else f"{kind} spans")
+                raise VectorFileMissing(path, rows, "keyframes" if kind == Modality.VISUAL else f"{kind} spans")
 
     def require_vector_files(self) -> None:
         """VectorFileMissing for the first vector file of this index's models that is gone while
@@ -302,13 +308,13 @@ class Store:
             if kind not in self._vectors:
                 self._require_vector_file(kind)
 
-    def replace_vectors(self, modality: str, index: VectorIndex) -> None:
+    def replace_vectors(self, modality: Modality, index: VectorIndex) -> None:
         """A writer's: make `index` the vectors of `modality` (doctor's rebuild); saved, replacing
         the file, by the next `save()`."""
         self._writer()
         self._vectors[modality] = index
 
-    def _vector_path(self, modality: str) -> Path:
+    def _vector_path(self, modality: Modality) -> Path:
         return self.directory / f"{modality}.faiss"
 
     def current(self, path: Path, size: int, mtime: float) -> VideoRecord | None:
@@ -328,9 +334,9 @@ class Store:
             self._drop_vectors(path)
             keyframe_ids, span_ids = self.db.add_video(indexed)
             if indexed.keyframes:
-                record = self.models()[VISUAL]
+                record = self.models()[Modality.VISUAL]
                 vectors = np.stack([k.vector for k in indexed.keyframes]).astype(np.float32)
-                self.vectors(VISUAL, record.dim).add(np.asarray(keyframe_ids, np.int64), vectors)
+                self.vectors(Modality.VISUAL, record.dim).add(np.asarray(keyframe_ids, np.int64), vectors)
             self._add_span_vectors(indexed.spans, span_ids, indexed.span_vectors)
         except BaseException:
             self._take_out(path)
@@ -351,7 +357,7 @@ class Store:
         video: VideoRecord,
         found: tuple[TextSpan, ...],
         vectors: np.ndarray | None,
-        modalities: tuple[str, ...],
+        modalities: tuple[Modality, ...],
         language: str,
     ) -> None:
         """Give an indexed video the spans of `modalities` (replacing any it had), without touching
@@ -369,20 +375,20 @@ class Store:
     def _add_span_vectors(self, found: tuple[TextSpan, ...], ids: list[int], vectors: np.ndarray | None) -> None:
         if vectors is None or not found:
             return
-        dim = self.models()[TEXT].dim
-        for modality in SPAN_MODALITIES:
+        dim = self.models()[Space.SENTENCE].dim
+        for modality in SENTENCE_MODALITIES:
             rows = [n for n, span in enumerate(found) if span.modality == modality]
             if rows:
                 keys = np.asarray([ids[n] for n in rows], np.int64)
                 self.vectors(modality, dim).add(keys, vectors[rows])
 
-    def _remove_span_vectors(self, ids: dict[str, list[int]]) -> None:
-        text = self.models().get(TEXT)
+    def _remove_span_vectors(self, ids: dict[Modality, list[int]]) -> None:
+        text = self.space_model(Space.SENTENCE)
         for modality, keys in ids.items():
-            if text is not None and text.available and keys and self._holds(modality):
+            if text is not None and keys and self._holds(modality):
                 self.vectors(modality, text.dim).remove(np.asarray(keys, np.int64))
 
-    def _holds(self, kind: str) -> bool:
+    def _holds(self, kind: Modality) -> bool:
         """Whether there are vectors of `kind` to take out: loaded, or a file (a missing file
         holds nothing, and must not be recreated holding only what is left)."""
         return kind in self._vectors or self._vector_path(kind).exists()
@@ -436,9 +442,9 @@ class Store:
 
     def _drop_vectors(self, path: Path) -> None:
         ids = self.db.keyframe_ids(path)
-        visual = self.models().get(VISUAL)
-        if ids and visual is not None and visual.available and self._holds(VISUAL):
-            self.vectors(VISUAL, visual.dim).remove(np.asarray(ids, np.int64))
+        visual = self.space_model(Space.CLIP)
+        if ids and visual is not None and self._holds(Modality.VISUAL):
+            self.vectors(Modality.VISUAL, visual.dim).remove(np.asarray(ids, np.int64))
         self._remove_span_vectors(self.db.span_ids(path))
 
     def recover(self, full: bool = False) -> tuple[str, ...]:
@@ -500,15 +506,14 @@ class Store:
                 done.append(f"dropped {len(stray)} vector(s) from {kind}.faiss that no complete video owns")
         return done
 
-    def vector_kinds(self) -> dict[str, int]:
-        """{vector file kind: dimension} for every kind this index's available models make."""
-        records = self.models()
-        kinds: dict[str, int] = {}
-        visual, text = records.get(VISUAL), records.get(TEXT)
-        if visual is not None and visual.available:
-            kinds[VISUAL] = visual.dim
-        if text is not None and text.available:
-            kinds.update((modality, text.dim) for modality in SPAN_MODALITIES)
+    def vector_kinds(self) -> dict[Modality, int]:
+        """{modality: dimension} for every modality whose vectors this index's available models
+        make (a vector file `<modality>.faiss` each)."""
+        kinds: dict[Modality, int] = {}
+        for modality in Modality:
+            record = self.space_model(modality.space)
+            if record is not None:
+                kinds[modality] = record.dim
         return kinds
 
     def videos(self) -> list[VideoRecord]:
@@ -526,7 +531,7 @@ class Store:
     def spans(self, ids: list[int]) -> dict[int, SpanRecord]:
         return self.db.spans(ids)
 
-    def keyword(self, match: str, modality: str, limit: int) -> list[tuple[int, float]]:
+    def keyword(self, match: str, modality: Modality, limit: int) -> list[tuple[int, float]]:
         """Span ids of `modality` matching the FTS5 expression `match`, best BM25 first."""
         return self.db.keyword(match, modality, limit)
 
@@ -537,7 +542,7 @@ class Store:
         """A segment, its video and its keyframes (id, time); None when no searchable video has it."""
         return self.db.segment(segment_id)
 
-    def span_ids_between(self, video: VideoRecord, start: float, end: float) -> dict[str, list[int]]:
+    def span_ids_between(self, video: VideoRecord, start: float, end: float) -> dict[Modality, list[int]]:
         return self.db.span_ids_between(video.id, start, end)
 
     def overlapping(self, video: VideoRecord, start: float, end: float) -> list[SegmentRecord]:

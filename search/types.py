@@ -9,22 +9,32 @@ from pathlib import Path
 from typing import Any
 
 from indexer import files
-from indexer.types import AudioTrack, Word
+from indexer.types import AudioTrack, Modality, ModelRole, Word
 
 
 @dataclass(frozen=True)
 class ModelRecord:
-    """How a modality's vectors were made: `model` is the encoder's identity; `config` and
+    """The model an index used for `role` (a modality, or the sentence space the word modalities
+    share): `model` is its identity; `dim` its vector size (0: it makes no vectors); `config` and
     `weights` say how to load it again (architecture or config file; pretrained tag or checkpoint
-    path); `reason` says why the modality is missing when it is."""
+    path); `reason` says why it is missing when it is."""
 
-    modality: str
+    role: ModelRole
     model: str
     dim: int
     available: bool
     reason: str = ""
     config: str = ""
     weights: str = ""
+
+    @property
+    def modality(self) -> str:
+        """`role` as a string ("text" for the sentence model), the name older callers used."""
+        return str(self.role)
+
+    def to_json(self) -> dict[str, Any]:
+        """`modality` (or "text" for the sentence model), `model`, `available`, `reason`."""
+        return {"modality": str(self.role), "model": self.model, "available": self.available, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -38,12 +48,30 @@ class VideoRecord:
     fps: float
     width: int
     height: int
-    modalities: tuple[str, ...] = ()
+    modalities: tuple[Modality, ...] = ()
     language: str = ""
     has_video: bool = True
     """False for a file of sound alone (no pictures: no thumbnails or visual search)."""
     tracks: tuple[AudioTrack, ...] = ()
     """Its audio tracks, in the file's order (empty for an index made before tracks were kept)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI/API contract for a video: id, path (and `path_bytes` for a name that is not
+        UTF-8), duration (s), width, height, fps, modalities, language (null: unknown), has_video,
+        audio_tracks, content_hash."""
+        return {
+            "id": self.id,
+            **path_json("path", self.path),
+            "duration": round(self.duration, 3),
+            "width": self.width,
+            "height": self.height,
+            "fps": round(self.fps, 3),
+            "modalities": [str(m) for m in self.modalities],
+            "language": self.language or None,
+            "has_video": self.has_video,
+            "audio_tracks": [track_json(t) for t in self.tracks],
+            "content_hash": self.content_hash,
+        }
 
 
 @dataclass(frozen=True)
@@ -52,6 +80,10 @@ class SegmentRecord:
     video_id: int
     start: float
     end: float
+
+    def to_json(self) -> dict[str, Any]:
+        """id, start, end (seconds)."""
+        return {"id": self.id, "start": round(self.start, 3), "end": round(self.end, 3)}
 
 
 @dataclass(frozen=True)
@@ -70,7 +102,7 @@ class SpanRecord:
 
     id: int
     video: VideoRecord
-    modality: str
+    modality: Modality
     start: float
     end: float
     text: str
@@ -93,7 +125,7 @@ class Evidence:
     visual, 0..1 match for the text modalities); `time` (seconds) is where to look first; for the
     text modalities [start, end) is the sentence, the time the text is on screen, or the sound."""
 
-    modality: str
+    modality: Modality
     score: float
     time: float
     start: float | None = None
@@ -121,7 +153,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Hit:
-    """A ranked moment: [start, end) seconds of `video`, its fused `score` and the evidence."""
+    """A ranked moment: [start, end) seconds of `video` (id `video_id` in its index), its fused
+    `score`, the segments it overlaps and the evidence, one per modality that matched."""
 
     video: Path
     start: float
@@ -131,15 +164,20 @@ class Hit:
     evidence: tuple[Evidence, ...]
     has_video: bool = True
     """False when `video` is sound alone: play it with an audio player; it has no thumbnails."""
+    video_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI/API contract: video, start, end, score, matched (evidence per modality)."""
+        """The CLI/API contract: video (+ `video_bytes`), start, end, score, matched (evidence per
+        modality), and the ids a client fetches the stream (`video_id`) and a thumbnail
+        (`segment_id`, the hit's first segment; null when none) by."""
         return {
             **path_json("video", self.video),
             "start": round(self.start, 3),
             "end": round(self.end, 3),
             "score": round(self.score, 4),
-            "matched": {e.modality: e.to_json() for e in self.evidence},
+            "matched": {str(e.modality): e.to_json() for e in self.evidence},
+            "segment_id": self.segment_ids[0] if self.segment_ids else None,
+            "video_id": self.video_id,
         }
 
 

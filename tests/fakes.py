@@ -90,7 +90,7 @@ def fake_models(
         "images": ColourImages(),
         "speech": ScriptedSpeech(sentences),
         "ocr": ColourCaptions(),
-        "sounds": ScriptedSounds(sounds),
+        "audio": ScriptedSounds(sounds),
         "sentences": HashedWords(),
     }
     return Models(**{**defaults, **given})  # type: ignore[arg-type]

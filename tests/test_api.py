@@ -5,6 +5,7 @@ and nothing served that is not in the index."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 import shutil
 import socket
@@ -20,6 +21,7 @@ from PIL import Image
 
 from indexer.errors import ModelUnavailable
 from indexer.pipeline import Models
+from indexer.types import Modality
 from search import VideoSearch
 from search.errors import IndexEmpty, IndexNotFound, ModelMismatch, NoSearchableModality
 from search.store import Store
@@ -28,7 +30,7 @@ from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, ScriptedSpe
 from vidsearch import api
 from vidsearch.api import ApiOptions, create_app
 from vidsearch.library import index_paths
-from vidsearch.settings import MODALITIES, Settings
+from vidsearch.settings import Settings
 
 SENTENCES = (
     (0.5, 3.5, "The bank raised interest rates on savings accounts"),
@@ -52,10 +54,10 @@ def engine(tmp_path_factory: pytest.TempPathFactory, coloured: Path) -> Iterator
         images=ColourImages(),
         speech=ScriptedSpeech(SENTENCES),
         ocr=ColourCaptions(),
-        sounds=ScriptedSounds(SOUNDS),
+        audio=ScriptedSounds(SOUNDS),
         sentences=HashedWords(),
     )
-    report = index_paths([coloured], index, Settings(modalities=MODALITIES), models=models)
+    report = index_paths([coloured], index, Settings(modalities=tuple(Modality)), models=models)
     assert report.failed == () and len(report.indexed) == 1
     with _engine(index) as opened:
         yield opened
@@ -162,7 +164,17 @@ def test_thumbnails_are_cacheable_jpegs_of_the_segment(client: TestClient) -> No
 def test_videos_list_and_one_video_with_its_segments(client: TestClient, coloured: Path) -> None:
     (video,) = client.get("/videos").json()["videos"]
     assert video["path"] == str(coloured) and video["duration"] == pytest.approx(12.0, abs=0.1)
-    assert set(video) == {"id", "path", "duration", "width", "height", "fps", "modalities", "language"} | {
+    assert set(video) == {
+        "id",
+        "path",
+        "duration",
+        "width",
+        "height",
+        "fps",
+        "modalities",
+        "language",
+        "content_hash",
+    } | {
         "has_video",
         "audio_tracks",
     }
@@ -174,7 +186,7 @@ def test_stats_and_health(client: TestClient) -> None:
     stats = client.get("/stats").json()
     assert stats["videos"] == 1 and stats["segments"] >= 3 and stats["hours"] == pytest.approx(12 / 3600, abs=1e-3)
     assert {m["modality"] for m in stats["models"] if m["available"]} >= {"visual", "text"}
-    assert set(stats["searchable"]) == set(MODALITIES)
+    assert set(stats["searchable"]) == set(tuple(Modality))
     assert client.get("/health").json() == {"status": "ok", "videos": 1}
 
 
@@ -345,3 +357,31 @@ def test_serve_runs_the_app_on_the_given_address_and_refuses_a_missing_index(
     assert ran == [("127.0.0.1", port, port, 1)]  # uvicorn gets the socket serve bound
     with pytest.raises(IndexNotFound):
         api.serve(tmp_path / "no-index", Settings())
+
+
+def test_the_cli_and_the_api_print_the_same_json(
+    engine: VideoSearch, client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One output contract: `stats --json` and `info --json` say what /stats and /videos/{id} say,
+    key for key (the CLI keeps the older names `modalities` and `video` beside them)."""
+    from vidsearch.cli import main
+
+    assert main(["stats", "--index", str(engine.directory), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown.pop("modalities") == shown["models"]
+    assert shown == client.get("/stats").json()
+    (video,) = engine.videos()
+    assert main(["info", str(video.path), "--index", str(engine.directory), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown.pop("video") == shown["path"]
+    assert shown == client.get(f"/videos/{video.id}").json()
+
+
+def test_hits_carry_their_video_id_and_the_engine_serves_threads_at_once(engine: VideoSearch) -> None:
+    """Eight threads asking at once get what one thread gets, with the ids to fetch streams by."""
+    alone = [hit.to_json() for hit in engine.search("harbour at dawn", k=3)]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda _: [h.to_json() for h in engine.search("harbour at dawn", k=3)], range(32)))
+    assert alone and all(found == alone for found in together)
+    (video,) = engine.videos()
+    assert {hit["video_id"] for hit in alone} == {video.id}

@@ -18,12 +18,13 @@ from typing import Any
 import pytest
 
 from indexer.pipeline import Models
+from indexer.types import Modality
 from search import VideoSearch
 from tests.conftest import ColourImages, ColourTexts
 from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, ScriptedSpeech
 from vidsearch.api import ApiOptions, create_app
 from vidsearch.library import index_paths
-from vidsearch.settings import MODALITIES, Settings
+from vidsearch.settings import Settings
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is in the test extra")
 hypothesis = pytest.importorskip("hypothesis")
@@ -56,10 +57,10 @@ def engine(tmp_path_factory: pytest.TempPathFactory, coloured: Path) -> Iterator
         images=ColourImages(),
         speech=ScriptedSpeech(((0.5, 3.5, "The bank raised interest rates"), (8.0, 11.0, "Ships leave at dawn"))),
         ocr=ColourCaptions(),
-        sounds=ScriptedSounds(((1.0, 3.0, "Applause", 0.8),)),
+        audio=ScriptedSounds(((1.0, 3.0, "Applause", 0.8),)),
         sentences=HashedWords(),
     )
-    report = index_paths([coloured], index, Settings(modalities=MODALITIES), models=models)
+    report = index_paths([coloured], index, Settings(modalities=tuple(Modality)), models=models)
     assert report.failed == () and len(report.indexed) == 1
     with VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages()) as opened:
         yield opened
@@ -107,7 +108,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_document(
 ) -> None:
     from hypothesis.errors import Unsatisfiable
     from schemathesis import GenerationMode
-    from schemathesis.checks import positive_data_acceptance
+    from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
     app = Counted(create_app(engine, ApiOptions(token=TOKEN)))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
@@ -116,8 +117,11 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_document(
     generated: dict[str, int] = {}
     for found in schema.get_all_operations():
         operation = found.ok()
-        # random bytes fit the upload's schema (a binary string) and are rightly a 415: not a picture
-        excluded = [positive_data_acceptance] if operation.path == "/search/image" else []
+        # random bytes fit the upload's schema (a binary string) and are rightly a 415: not a picture;
+        # and a "negative" upload whose only faults are a dropped Authorization header (the token is
+        # sent anyway, below) and unknown query names is a valid request, rightly answered (which
+        # such cases are drawn depends on what other tests ran before: seen in a full run only)
+        excluded = [positive_data_acceptance, negative_data_rejection] if operation.path == "/search/image" else []
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
                 _attack(operation, mode, auth, excluded, generated)

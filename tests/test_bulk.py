@@ -54,6 +54,7 @@ def test_odd_file_names_and_quiet_skips_of_non_videos(tmp_path: Path, coloured: 
     assert [p.name for p in report.indexed] == ["résumé – take #2.mp4"] and report.failed == ()
 
 
+@pytest.mark.slow
 def test_cli_prints_one_line_per_file_and_a_summary_with_the_log(
     tmp_path: Path, coloured: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -78,7 +79,7 @@ def test_long_sound_is_heard_in_chunks_with_times_in_the_video(
     monkeypatch.setattr(indexer.pipeline, "AUDIO_CHUNK", 5.0)
     speech = ScriptedSpeech([(1.0, 2.0, "a beep")])
     models = Models(speech=speech, sentences=HashedWords())
-    indexed = VideoIndexer(Settings(modalities=("speech",)), models).index(coloured)
+    indexed = VideoIndexer(Settings().index_params(), models).index(coloured)
     offsets = [offset for offset, _ in decode.audio_chunks(coloured, 5.0)]
     assert speech.calls == len(offsets) == 3 and offsets[0] == 0 and 4.3 < offsets[1] <= 5.0
     assert [(s.start, s.end, s.words[0].start) for s in indexed.spans] == [

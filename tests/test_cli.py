@@ -43,6 +43,7 @@ def indexed(tmp_path: Path, coloured: Path, tiny: list[str], capsys: pytest.Capt
     return tmp_path / "index"
 
 
+@pytest.mark.slow
 def test_index_json_summary_and_exit_status(tmp_path: Path, coloured: Path, tiny: list[str], capsys) -> None:
     bad = tmp_path / "bad.mp4"
     bad.write_text("not a video")
@@ -61,13 +62,14 @@ def test_search_json_contract(indexed: Path, capsys, tiny: list[str]) -> None:
     assert code == 0 and result["query"] == "a red square"
     assert 1 <= len(result["hits"]) <= 2
     hit = result["hits"][0]
-    assert set(hit) == {"video", "start", "end", "score", "matched"}
+    assert set(hit) == {"video", "start", "end", "score", "matched", "segment_id", "video_id"}
     assert Path(hit["video"]).is_absolute() and 0 <= hit["start"] < hit["end"] <= 12.0
     assert set(hit["matched"]) == {"visual"} and {"score", "time"} <= set(hit["matched"]["visual"])
     scores = [h["score"] for h in result["hits"]]
     assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.slow
 def test_queries_file_prints_one_json_object_per_query(indexed: Path, tmp_path: Path, capsys) -> None:
     queries = tmp_path / "queries.txt"
     queries.write_text("red\n\nblue things\ngreen\n")
@@ -76,12 +78,14 @@ def test_queries_file_prints_one_json_object_per_query(indexed: Path, tmp_path: 
     assert code == 0 and [r["query"] for r in lines] == ["red", "blue things", "green"]
 
 
+@pytest.mark.slow
 def test_human_search_output_reads_as_ranked_moments(indexed: Path, capsys) -> None:
     code, out, _ = cli(capsys, "search", "red", "--index", indexed, "-k", "1")
     assert code == 0
     assert "colours.mp4  00:0" in out and "–00:" in out and "visual" in out
 
 
+@pytest.mark.slow
 def test_info_json_lists_contiguous_segments(indexed: Path, coloured: Path, tmp_path: Path, capsys) -> None:
     code, out, _ = cli(capsys, "info", tmp_path / "videos" / "colours.mp4", "--index", indexed, "--json")
     info = json.loads(out)
@@ -91,6 +95,7 @@ def test_info_json_lists_contiguous_segments(indexed: Path, coloured: Path, tmp_
     assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
 
 
+@pytest.mark.slow
 def test_remove_then_search_finds_nothing_of_it(indexed: Path, tmp_path: Path, capsys) -> None:
     video = tmp_path / "videos" / "colours.mp4"
     assert cli(capsys, "remove", video, "--index", indexed)[0] == 0
@@ -114,6 +119,7 @@ def test_bad_input_gets_one_line_and_nonzero_exit(tmp_path: Path, capsys, args: 
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_searching_with_another_model_is_refused(indexed: Path, tmp_path: Path, capsys) -> None:
     import open_clip
     import torch
@@ -128,6 +134,7 @@ def test_searching_with_another_model_is_refused(indexed: Path, tmp_path: Path, 
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_missing_clip_weights_are_reported_once_recorded_and_indexing_goes_on(
     tmp_path: Path, coloured: Path, capsys, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -152,6 +159,7 @@ def test_asking_for_visual_without_weights_stops(tmp_path: Path, coloured: Path,
     assert "visual model ViT-B-32" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_console_script_warns_on_stderr_and_errors_in_one_line(tmp_path: Path, coloured: Path) -> None:
     script = Path(sys.executable).parent / "vidsearch"
     if not script.exists():
@@ -162,6 +170,7 @@ def test_console_script_warns_on_stderr_and_errors_in_one_line(tmp_path: Path, c
     assert done.returncode == 0 and done.stderr.count("visual search is OFF") == 1, done.stderr
 
 
+@pytest.mark.slow
 def test_eval_prints_recall_per_kind_and_compares_modalities(
     tmp_path: Path, indexed: Path, tiny: list[str], capsys
 ) -> None:
@@ -180,6 +189,7 @@ def test_eval_prints_recall_per_kind_and_compares_modalities(
     assert code == 0 and "R@1" in out and "fused" in out and "visual" in out
 
 
+@pytest.mark.slow
 def test_eval_rejects_a_malformed_queries_file_in_one_line(tmp_path: Path, indexed: Path, capsys) -> None:
     queries = tmp_path / "queries.jsonl"
     queries.write_text('{"query": "red", "video": "a.mp4"}\nnot json\n')
@@ -187,6 +197,7 @@ def test_eval_rejects_a_malformed_queries_file_in_one_line(tmp_path: Path, index
     assert code == 2 and ":2:" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_update_revisits_the_indexed_videos_without_naming_them(indexed: Path, capsys) -> None:
     code, out, _ = cli(capsys, "index", "--update", "--index", indexed, "--json")
     assert code == 0 and len(json.loads(out.splitlines()[-1])["skipped"]) == 1
@@ -194,6 +205,7 @@ def test_update_revisits_the_indexed_videos_without_naming_them(indexed: Path, c
     assert code == 2 and "--update" in err
 
 
+@pytest.mark.slow
 def test_search_by_image_like_a_segment_and_within_a_folder(
     tmp_path: Path, indexed: Path, tiny: list[str], capsys
 ) -> None:
@@ -234,12 +246,14 @@ def test_serve_refuses_a_missing_index_and_an_empty_token_in_one_line(tmp_path: 
         (["ui", "--port", "70000"], "is not a port number"),
     ],
 )
+@pytest.mark.slow
 def test_out_of_range_numbers_are_one_line_usage_errors(indexed: Path, capsys, args: list[str], says: str) -> None:
     code, _, err = cli(capsys, *args, "--index", indexed)
     assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err
 
 
 @pytest.mark.parametrize(("value", "says"), [("foo", "lists are JSON"), ('["foo"]', "unknown modality foo")])
+@pytest.mark.slow
 def test_a_bad_setting_in_the_environment_is_one_line(
     indexed: Path, capsys, monkeypatch, value: str, says: str
 ) -> None:
@@ -248,6 +262,7 @@ def test_a_bad_setting_in_the_environment_is_one_line(
     assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.slow
 def test_a_queries_file_that_is_not_text_is_one_line(indexed: Path, tmp_path: Path, capsys) -> None:
     queries = tmp_path / "q.txt"
     queries.write_bytes(b"red\n\xff\xfe blue\n")
@@ -256,6 +271,7 @@ def test_a_queries_file_that_is_not_text_is_one_line(indexed: Path, tmp_path: Pa
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.slow
 def test_a_fifo_is_refused_not_waited_on(indexed: Path, tmp_path: Path, capsys) -> None:
     fifo = tmp_path / "x.mp4"
     os.mkfifo(fifo)
@@ -271,6 +287,7 @@ def test_an_empty_folder_says_there_is_nothing_to_index(tmp_path: Path, capsys, 
     assert code == 0 and "no video or audio files in" in caplog.text and "0 indexed" in out
 
 
+@pytest.mark.slow
 def test_output_cut_short_by_a_closed_pipe_ends_quietly(indexed: Path, tmp_path: Path) -> None:
     queries = tmp_path / "q.txt"
     queries.write_text("a red square\n" * 2000)  # far more output than a pipe holds

@@ -25,6 +25,7 @@ from vidsearch.library import index_paths
 from vidsearch.settings import Settings
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'vidsearch[ray]')")
+pytestmark = pytest.mark.slow  # a local Ray instance for the module
 
 SENTENCES = ((0.5, 1.5, "The bank raised interest rates"), (2.0, 2.8, "The ships leave the harbour"))
 SOUNDS = ((0.2, 1.0, "Applause", 0.8), (1.5, 2.5, "Bark", 0.9))

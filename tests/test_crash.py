@@ -31,17 +31,19 @@ import numpy as np
 import pytest
 
 import search.db
-from indexer.types import IndexedVideo, Keyframe, Segment, VideoInfo
+from indexer.types import IndexedVideo, Keyframe, Modality, Segment, VideoInfo
 from search import VideoSearch
 from search.doctor import check
 from search.errors import IndexLocked, IndexWriteError
-from search.store import VISUAL, Store
+from search.store import Store
 from search.types import ModelRecord
 from search.vectors import VectorIndex
 from tests.conftest import TINY_CLIP
 from tests.media import Shot, shots_video
 from vidsearch.cli import LOCKED, main
 from vidsearch.settings import Settings
+
+pytestmark = pytest.mark.slow  # children killed at random moments: minutes in all
 
 log = logging.getLogger(__name__)
 log.setLevel(logging.INFO)  # the trials' log, whatever level `main()` gives the root logger
@@ -115,7 +117,7 @@ def snapshot(index: Path) -> dict[str, Any]:
                 assert found is not None
                 times += [round(t, 6) for _, t in found[2]]
             videos[str(video.path)] = ([(round(s.start, 6), round(s.end, 6)) for s in segments], sorted(times))
-        vectors = len(VectorIndex.load(index / "visual.faiss", store.models()[VISUAL].dim))
+        vectors = len(VectorIndex.load(index / "visual.faiss", store.models()[Modality.VISUAL].dim))
     return {"videos": videos, "vectors": vectors}
 
 
@@ -283,7 +285,9 @@ def test_readers_see_only_complete_videos_while_a_writer_indexes(
             listed = reader.videos()  # after the search: videos are only ever added here
             assert {h.video for h in hits} <= {v.path for v in listed} and all(h.segment_ids for h in hits)
             busy_reads += bool(reader.store.db.incomplete())
-            owned = set(reader.store.vectors(VISUAL, reader.store.models()[VISUAL].dim).ids().tolist())
+            owned = set(
+                reader.store.vectors(Modality.VISUAL, reader.store.models()[Modality.VISUAL].dim).ids().tolist()
+            )
             for video in listed:  # listed only once its vectors are saved
                 for segment in reader.store.segments(video):
                     found = reader.store.segment(segment.id)
@@ -437,7 +441,7 @@ def test_a_crash_at_any_step_leaves_an_index_the_next_writer_makes_whole(
 ) -> None:
     index = tmp_path / "index"
     store = Store.open(index, create=True)
-    store.record_model(ModelRecord(VISUAL, "fake:a", DIM, True))
+    store.record_model(ModelRecord(Modality.VISUAL, "fake:a", DIM, True))
     store.put(fake(tmp_path / "a.mp4", 1))
     store.put(fake(tmp_path / "b.mp4", 2))
     store.save()
@@ -450,7 +454,7 @@ def test_a_crash_at_any_step_leaves_an_index_the_next_writer_makes_whole(
         assert all(len(reader.segments(v)) == 3 for v in reader.videos())
     with Store.open(index, create=True) as store:
         assert [v.path.name for v in store.videos()] == survivors
-        assert len(store.vectors(VISUAL, DIM)) == 3 * len(survivors) == store.counts()[2]
+        assert len(store.vectors(Modality.VISUAL, DIM)) == 3 * len(survivors) == store.counts()[2]
     assert check(index).ok
 
 
@@ -538,7 +542,7 @@ def test_a_full_disk_in_sqlite_rolls_back_and_leaves_the_old_index(
 
     monkeypatch.setattr(search.db, "_on_connect", capped)
     with pytest.raises(IndexWriteError, match="the disk is full"), Store.open(index, create=True) as store:
-        dim = store.models()[VISUAL].dim
+        dim = store.models()[Modality.VISUAL].dim
         for n in range(50):  # until a page is needed
             store.put(fake(Path(f"/nowhere/{n}.mp4"), n, n=40, dim=dim))
     capsys.readouterr()

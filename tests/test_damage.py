@@ -23,7 +23,7 @@ import pytest
 
 import search.db
 from indexer.pipeline import Models
-from indexer.types import TextSpan, Word
+from indexer.types import Modality, TextSpan, Word
 from search import VideoSearch
 from search.doctor import check
 from search.errors import IndexDamaged, IndexUnreadable, IndexWriteError, SchemaMismatch, VectorFileError
@@ -34,7 +34,7 @@ from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds
 from tests.media import Shot, shots_video
 from vidsearch.cli import main
 from vidsearch.library import index_paths
-from vidsearch.settings import MODALITIES, Settings
+from vidsearch.settings import Settings
 
 COLOURS = ("red", "blue", "green", "yellow", "magenta", "cyan")
 WORDS = ("harbour", "mountain", "orchard", "station", "lighthouse", "market")
@@ -62,13 +62,13 @@ def models() -> Models:
         images=ColourImages(),
         speech=Narration(),
         ocr=ColourCaptions(),
-        sounds=ScriptedSounds(((0.5, 1.5, "Applause", 0.8),)),
+        audio=ScriptedSounds(((0.5, 1.5, "Applause", 0.8),)),
         sentences=HashedWords(),
     )
 
 
 def build(library: Path, index: Path) -> None:
-    report = index_paths([library], index, Settings(modalities=MODALITIES), models=models())
+    report = index_paths([library], index, Settings(modalities=tuple(Modality)), models=models())
     assert report.failed == () and len(report.indexed) == len(list(library.iterdir()))
 
 
@@ -111,7 +111,7 @@ def damaged(pristine: tuple[Path, Path, Any], tmp_path: Path) -> Path:
 
 def unchanged_on_reindex(library: Path, index: Path) -> None:
     """`vidsearch index` of the library again finds every file indexed and unchanged."""
-    report = index_paths([library], index, Settings(modalities=MODALITIES), models=models())
+    report = index_paths([library], index, Settings(modalities=tuple(Modality)), models=models())
     assert report.indexed == () and len(report.skipped) == len(COLOURS)
 
 
@@ -167,6 +167,7 @@ def test_a_lost_vector_file_is_rebuilt_and_no_video_is_deleted(
     assert check(damaged).ok
 
 
+@pytest.mark.slow
 def test_keyframes_of_a_deleted_video_file_are_reported_and_its_video_kept_unless_asked(
     pristine: tuple[Path, Path, Any], tmp_path: Path
 ) -> None:
@@ -267,7 +268,7 @@ def test_a_damaged_page_is_salvaged_around_and_its_videos_indexed_again(
     assert f"`vidsearch index --update --index {damaged}` indexes them again" in stale
     assert [p.detail for p in check(damaged).problems] == [stale]  # until they are indexed again
     assert listed(damaged) == [f"v{n}.mp4" for n in range(6)]  # no file forgotten
-    again = index_paths([library], damaged, Settings(modalities=MODALITIES), models=models())
+    again = index_paths([library], damaged, Settings(modalities=tuple(Modality)), models=models())
     marked = int(stale.split(" video(s)")[0])
     assert again.failed == () and len(again.indexed) == marked and marked >= 1
     assert results(damaged) == before and check(damaged).ok
@@ -286,7 +287,7 @@ def test_videos_lost_with_their_path_index_are_named_as_lost_and_indexed_again(
     assert f"index their folders again (`vidsearch index FOLDER... --index {damaged}`" in lost
     count = int(lost.split(" video(s)")[0])
     assert len(listed(damaged)) == 6 - count and count >= 1
-    again = index_paths([library], damaged, Settings(modalities=MODALITIES), models=models())
+    again = index_paths([library], damaged, Settings(modalities=tuple(Modality)), models=models())
     assert again.failed == () and len(again.indexed) >= count
     assert results(damaged) == before and check(damaged).ok
 

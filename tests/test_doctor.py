@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.types import IndexedVideo, Keyframe, Segment, TextSpan, VideoInfo
+from indexer.types import IndexedVideo, Keyframe, Modality, Segment, Space, TextSpan, VideoInfo
 from search.doctor import DoctorReport, check
 from search.errors import IndexLocked, IndexNotFound, VectorFileMissing
-from search.store import TEXT, VISUAL, Store
+from search.store import Store
 from search.types import ModelRecord
 from search.vectors import VectorIndex
 
@@ -60,8 +60,8 @@ def video(path: Path, seed: int) -> IndexedVideo:
 def index(tmp_path: Path) -> Path:
     """An index of a.mp4 and b.mp4, saved and closed."""
     with Store.open(tmp_path / "index", create=True) as store:
-        store.record_model(ModelRecord(VISUAL, "fake:images", DIM, True))
-        store.record_model(ModelRecord(TEXT, "fake:words", TEXT_DIM, True))
+        store.record_model(ModelRecord(Modality.VISUAL, "fake:images", DIM, True))
+        store.record_model(ModelRecord(Space.SENTENCE, "fake:words", TEXT_DIM, True))
         store.put(video(tmp_path / "a.mp4", 1))
         store.put(video(tmp_path / "b.mp4", 2))
         store.save()

@@ -60,7 +60,7 @@ class BrokenEars:
 
 
 def test_a_failing_sound_stage_fails_its_file_with_the_reason(coloured: Path) -> None:
-    indexer = VideoIndexer(Settings(), Models(images=ColourImages(), speech=BrokenEars()))
+    indexer = VideoIndexer(Settings().index_params(), Models(images=ColourImages(), speech=BrokenEars()))
     with pytest.raises(RuntimeError, match="fell over"):
         indexer.index(coloured)
     assert not any(t.name.startswith("sound") for t in threading.enumerate() if t.is_alive())

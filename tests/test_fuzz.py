@@ -37,6 +37,8 @@ import pytest
 if TYPE_CHECKING:
     from indexer.types import Frame
 
+pytestmark = pytest.mark.slow  # a fuzzing campaign and its known bad mutants
+
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS_ENV = "VIDSEARCH_FUZZ_SECONDS"
 SEED_ENV = "VIDSEARCH_FUZZ_SEED"

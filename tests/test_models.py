@@ -20,7 +20,7 @@ from indexer.pipeline import Models, VideoIndexer
 from tests.media import Caption, captioned_video, font
 from vidsearch.settings import Settings
 
-pytestmark = pytest.mark.models
+pytestmark = [pytest.mark.models, pytest.mark.slow]  # loads the real Whisper, PP-OCR and MiniLM
 
 CAPTIONS = (
     Caption("QUARTERLY REVENUE 2031", 1.0, 4.0, 40, "40", "30"),
@@ -41,7 +41,7 @@ def captioned(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_text_on_screen_is_read_with_the_time_it_is_visible(captioned: Path) -> None:
     settings = Settings(modalities=("ocr",))
-    indexed = VideoIndexer(settings, Models(ocr=RapidOcr())).index(captioned)
+    indexed = VideoIndexer(settings.index_params(), Models(ocr=RapidOcr())).index(captioned)
     read = [span.text for span in indexed.spans]
     for caption in CAPTIONS:
         span = max(indexed.spans, key=lambda s: _likeness(s.text, caption.text))

@@ -65,6 +65,7 @@ def run_cli(*args: str | Path) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(command, capture_output=True, cwd=ROOT, env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_a_folder_of_odd_names_is_indexed_and_the_json_summary_always_printed(
     oddly_named: Path, tmp_path: Path
 ) -> None:
@@ -78,6 +79,7 @@ def test_a_folder_of_odd_names_is_indexed_and_the_json_summary_always_printed(
     assert again.returncode == 0 and len(json.loads(again.stdout.decode())["skipped"]) == len(NAMES)
 
 
+@pytest.mark.slow
 def test_a_failed_file_with_an_odd_name_is_one_line_on_stderr(tmp_path: Path) -> None:
     folder = tmp_path / "archive"
     folder.mkdir()
@@ -89,6 +91,7 @@ def test_a_failed_file_with_an_odd_name_is_one_line_on_stderr(tmp_path: Path) ->
     assert line.startswith("vidsearch: ") and "/broken\\xe9\\n.mp4: not a readable media file" in line
 
 
+@pytest.mark.slow
 def test_human_output_prints_one_line_per_file_whatever_its_name(oddly_named: Path, tmp_path: Path) -> None:
     done = run_cli("index", oddly_named, "--index", tmp_path / "index", "--modalities", "none")
     assert done.returncode == 0
@@ -126,6 +129,7 @@ def test_every_name_is_stored_and_given_back_byte_for_byte(oddly_named: Path, tm
         assert answer.status_code == 410 and "\\xff\\xfe.mp4: the file is gone" in answer.json()["error"]
 
 
+@pytest.mark.slow
 def test_removing_and_reindexing_odd_names_works(oddly_named: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     run_cli("index", oddly_named, "--index", index, "--modalities", "none")

@@ -14,7 +14,7 @@ from indexer.types import TextSpan
 from tests.media import Caption, Shot, boards_video, font, sideways_video
 from vidsearch.settings import Settings
 
-pytestmark = pytest.mark.models
+pytestmark = [pytest.mark.models, pytest.mark.slow]  # loads the real PP-OCR
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def reader() -> RapidOcr:
 
 
 def screen_text(path: Path, reader: RapidOcr) -> list[TextSpan]:
-    return list(VideoIndexer(Settings(modalities=("ocr",)), Models(ocr=reader)).index(path).spans)
+    return list(VideoIndexer(Settings().index_params(), Models(ocr=reader)).index(path).spans)
 
 
 def span_reading(spans: list[TextSpan], text: str) -> TextSpan:

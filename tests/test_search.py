@@ -106,6 +106,7 @@ def test_visual_off_still_segments_but_search_says_why(library: Path, tmp_path: 
             engine.search("red")
 
 
+@pytest.mark.slow
 def test_files_indexed_without_weights_gain_vectors_once_weights_are_there(library: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     first = index_paths([library], index, VISUAL)
@@ -125,6 +126,7 @@ def test_an_index_with_no_vectors_is_empty(tmp_path: Path) -> None:
         engine.search("red")
 
 
+@pytest.mark.slow
 def test_shared_broken_and_edge_files_each_index_or_fail_with_a_reason(shared: Path, tmp_path: Path) -> None:
     folders = [shared / "broken", shared / "edge"]
     media = sorted(p for folder in folders for p in folder.iterdir() if p.suffix in MEDIA_TYPES)

@@ -85,6 +85,7 @@ def test_many_short_shots(tmp_path: Path) -> None:
     assert_cuts_found(segments, cuts)
 
 
+@pytest.mark.slow
 def test_shared_testvideo_fades_found(shared: Path) -> None:
     """PySceneDetect's testvideo.mp4: its reference cuts (6.706 s, 12.746 s) are fades through black."""
     segments = segment(shared / "scenes" / "testvideo.mp4")
@@ -119,6 +120,7 @@ def matched(truth: list[float], cuts: list[float]) -> tuple[int, int]:
     return found, sum(not any(abs(c - t) <= TOLERANCE for t in truth) for c in cuts)
 
 
+@pytest.mark.slow
 def test_jump_cuts_in_fixed_camera_footage_are_found(tmp_path: Path) -> None:
     """Interviews, surveillance, lectures and fast motion, each filmed as one take and cut at
     irregular times: at least 80 % of the jump cuts are found within 0.25 s, none elsewhere."""
@@ -136,6 +138,7 @@ def test_jump_cuts_in_fixed_camera_footage_are_found(tmp_path: Path) -> None:
     assert false == 0
 
 
+@pytest.mark.slow
 def test_camera_and_subject_motion_is_not_cut(tmp_path: Path) -> None:
     """Pans, zooms, handheld shake and walking, fast passers-by and dimming light: no cut at all."""
     for n, kind in enumerate(MOTION_KINDS):
@@ -144,6 +147,7 @@ def test_camera_and_subject_motion_is_not_cut(tmp_path: Path) -> None:
         assert cuts_of(path) == [], kind
 
 
+@pytest.mark.slow
 def test_slow_motion_under_sensor_noise_is_not_cut(tmp_path: Path) -> None:
     """A user's report: a box drifting at 30 px/s over a still grey picture under ffmpeg's temporal
     noise was cut every 0.6-1.5 s (the overlay moves it in 2-px steps; the noise hid the small

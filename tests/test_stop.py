@@ -25,6 +25,8 @@ from vidsearch import library
 from vidsearch.library import index_paths
 from vidsearch.settings import Settings
 
+pytestmark = pytest.mark.slow  # signals to running indexers and child commands
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEECH = Settings(modalities=("speech",))
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.types import IndexedVideo, Keyframe, Segment, VideoInfo
+from indexer.types import IndexedVideo, Keyframe, Modality, Segment, VideoInfo
 from search.errors import IndexDamaged, IndexNotFound, IndexWriteError, ModelMismatch, VectorFileMissing
-from search.store import VISUAL, Store
+from search.store import Store
 from search.types import ModelRecord
 
 DIM = 8
@@ -30,7 +30,7 @@ def unit(seed: int, n: int = 3) -> np.ndarray:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     s = Store.open(tmp_path / "index", create=True)
-    s.record_model(ModelRecord(VISUAL, "fake:a", DIM, True))
+    s.record_model(ModelRecord(Modality.VISUAL, "fake:a", DIM, True))
     return s
 
 
@@ -40,7 +40,7 @@ def test_vectors_round_trip_with_sqlite_ids(store: Store, tmp_path: Path) -> Non
     store.save()
     store.close()
     with Store.open(tmp_path / "index") as again:
-        index = again.vectors(VISUAL, DIM)
+        index = again.vectors(Modality.VISUAL, DIM)
         scores, ids = index.search(vectors[1:2], 1)
         keyframe = again.keyframes([int(ids[0, 0])])[int(ids[0, 0])]
         assert scores[0, 0] == pytest.approx(1.0, abs=1e-5)
@@ -54,7 +54,7 @@ def test_reindexing_replaces_rows_and_vectors(store: Store, tmp_path: Path) -> N
     store.save()
     store.put(indexed(path, unit(2, n=2), size=200))
     store.save()
-    assert len(store.vectors(VISUAL, DIM)) == 2
+    assert len(store.vectors(Modality.VISUAL, DIM)) == 2
     assert store.counts() == (1, 2, 2)
     assert store.current(path, 200, 1.0) is not None and store.current(path, 100, 1.0) is None
 
@@ -66,7 +66,7 @@ def test_remove_drops_rows_and_vectors(store: Store, tmp_path: Path) -> None:
     assert store.remove(tmp_path / "a.mp4")
     assert not store.remove(tmp_path / "a.mp4")
     assert [v.path.name for v in store.videos()] == ["b.mp4"]
-    assert len(store.vectors(VISUAL, DIM)) == 3
+    assert len(store.vectors(Modality.VISUAL, DIM)) == 3
 
 
 def test_unsaved_videos_are_invisible_and_dropped_by_the_next_writer(store: Store, tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ def test_another_model_cannot_write_into_an_index(store: Store, tmp_path: Path) 
     store.put(indexed(tmp_path / "a.mp4", unit(1)))
     store.save()
     with pytest.raises(ModelMismatch, match="fake:a"):
-        store.record_model(ModelRecord(VISUAL, "fake:b", DIM, True))
+        store.record_model(ModelRecord(Modality.VISUAL, "fake:b", DIM, True))
 
 
 def test_opening_a_missing_index_says_so(tmp_path: Path) -> None:
@@ -124,14 +124,14 @@ def test_a_missing_vector_file_whose_rows_exist_is_named_not_taken_for_empty(sto
         f"`vidsearch doctor --index {path.parent} --repair` rebuilds it"
     )
     with Store.open(tmp_path / "index") as reader, pytest.raises(VectorFileMissing) as missing:
-        reader.vectors(VISUAL, DIM)
+        reader.vectors(Modality.VISUAL, DIM)
     assert str(missing.value) == message and missing.value.rows == 3
     with pytest.raises(VectorFileMissing):  # an indexer would otherwise start a file without them
         Store.open(tmp_path / "index", create=True)
     with Store.open(tmp_path / "index", write=True) as writer:  # removing needs none of its vectors
         assert writer.remove(tmp_path / "a.mp4") and not path.exists()
     with Store.open(tmp_path / "index", create=True) as again:  # nothing owns vectors now: empty is right
-        assert len(again.vectors(VISUAL, DIM)) == 0
+        assert len(again.vectors(Modality.VISUAL, DIM)) == 0
 
 
 def test_a_damaged_index_db_is_named_with_what_to_do(store: Store, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from tests.streams import mux, picture
 from vidsearch.library import index_paths
 from vidsearch.settings import Settings
 
-pytestmark = pytest.mark.models
+pytestmark = [pytest.mark.models, pytest.mark.slow]  # the module's fixture speaks and muxes (~7 s) before Whisper
 
 SPEECH = Settings(modalities=("speech",))
 NEAR = 0.5

@@ -25,7 +25,7 @@ EXACT = 0.05
 
 
 def index(path: Path, settings: Settings = SPEECH) -> IndexedVideo:
-    return VideoIndexer(settings, Models(speech=HeardTones())).index(path)
+    return VideoIndexer(settings.index_params(), Models(speech=HeardTones())).index(path)
 
 
 def starts(indexed: IndexedVideo) -> list[float]:
@@ -123,7 +123,7 @@ def test_a_change_of_picture_size_mid_stream_does_not_fail_the_file(tmp_path: Pa
     large = mux(tmp_path / "b.ts", picture(4, "640x360"), "-c:v", "libx264", "-output_ts_offset", "4")
     path = tmp_path / "sizes.ts"
     path.write_bytes(small.read_bytes() + large.read_bytes())
-    indexed = VideoIndexer(Settings(modalities=()), Models()).index(path)
+    indexed = VideoIndexer(Settings().index_params(), Models()).index(path)
     assert_covers(indexed.segments, 8.0)
 
 
@@ -145,7 +145,7 @@ def test_sound_outlasting_the_pictures_is_covered_even_when_not_decoded(tmp_path
     """With no sound model, the container's word for the sound's length stands."""
     sound = tones_wav(tmp_path / "t.wav", 12.0, [Tone(8.2, 1000)])
     path = mux(tmp_path / "outlast.mkv", [*picture(5), "-i", str(sound)], "-c:a", "flac")
-    indexed = VideoIndexer(Settings(modalities=()), Models()).index(path)
+    indexed = VideoIndexer(Settings().index_params(), Models()).index(path)
     assert_covers(indexed.segments, 12.0)
 
 
@@ -157,7 +157,7 @@ def test_a_file_cut_short_is_not_believed_about_its_sound_either(tmp_path: Path)
     )
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    indexed = VideoIndexer(Settings(modalities=()), Models()).index(cut)
+    indexed = VideoIndexer(Settings().index_params(), Models()).index(cut)
     assert indexed.segments[-1].end < 8.0
 
 

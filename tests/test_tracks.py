@@ -47,21 +47,23 @@ def test_every_audio_track_is_heard_the_main_one_first(tmp_path: Path) -> None:
         ("Main", "ita", True),
     ]
     assert info.main_track is not None and info.main_track.index == 1
-    indexed = VideoIndexer(SPEECH, Models(speech=HeardTones())).index(path)
+    indexed = VideoIndexer(SPEECH.index_params(), Models(speech=HeardTones())).index(path)
     assert heard(indexed.spans) == [(1.0, 0, "tone 500 hertz"), (4.2, 1, "tone 1000 hertz")]
 
 
 def test_only_the_main_track_is_heard_when_the_settings_say_so(tmp_path: Path, caplog) -> None:
     caplog.set_level(logging.INFO)
     settings = Settings(modalities=("speech",), audio_tracks="main")
-    indexed = VideoIndexer(settings, Models(speech=HeardTones())).index(two_tracks(tmp_path))
+    indexed = VideoIndexer(settings.index_params(), Models(speech=HeardTones())).index(two_tracks(tmp_path))
     assert heard(indexed.spans) == [(4.2, 1, "tone 1000 hertz")]
     assert "heard only track 2 (Main, ita) of 2 audio tracks" in caplog.text
 
 
 def test_what_two_tracks_both_say_is_found_once(tmp_path: Path) -> None:
     """A stereo and a surround mix of the same sound: one sentence, from the main track."""
-    indexed = VideoIndexer(SPEECH, Models(speech=HeardTones())).index(two_tracks(tmp_path, main_is_copy=True))
+    indexed = VideoIndexer(SPEECH.index_params(), Models(speech=HeardTones())).index(
+        two_tracks(tmp_path, main_is_copy=True)
+    )
     assert heard(indexed.spans) == [(1.0, 1, "tone 500 hertz")]
 
 

@@ -25,7 +25,7 @@ from search.store import Store
 from search.types import VideoRecord
 from tests.media import Caption, captioned_video, font
 from tests.streams import HeardTones, Tone, mux, tones_wav
-from ui import launch
+from vidsearch import page as launch
 from vidsearch.library import index_paths
 from vidsearch.settings import Settings
 
@@ -99,6 +99,7 @@ def moment_range(markdown: list[str], name: str) -> tuple[int, int]:
 
 
 @pytest.mark.models
+@pytest.mark.slow
 def test_the_overview_shows_the_index_and_its_models(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     app = page(monkeypatch, library.directory)
     metrics = {m.label: m.value for m in app.sidebar.metric}
@@ -128,6 +129,7 @@ def test_an_empty_index_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.mark.models
+@pytest.mark.slow
 def test_a_query_finds_plays_and_extends_the_moment(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     app = page(monkeypatch, library.directory)
     app.text_input(key="query").input(QUERY).run()
@@ -145,6 +147,7 @@ def test_a_query_finds_plays_and_extends_the_moment(library: Library, monkeypatc
 
 
 @pytest.mark.models
+@pytest.mark.slow
 def test_a_query_about_nothing_says_no_matching_moments(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     app = page(monkeypatch, library.directory)
     app.text_input(key="query").input("a recipe for chocolate cake").run()
@@ -152,6 +155,7 @@ def test_a_query_about_nothing_says_no_matching_moments(library: Library, monkey
 
 
 @pytest.mark.models
+@pytest.mark.slow
 def test_a_deleted_video_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     doomed = build(tmp_path, "doomed.mp4")
     doomed.video.unlink()
@@ -321,6 +325,7 @@ def server(library: Library, tmp_path: Path) -> Iterator[str]:
 
 @pytest.mark.browser
 @pytest.mark.models
+@pytest.mark.slow
 def test_a_browser_finds_the_moment_and_plays_it_from_its_start(
     browser: tuple[str, str], server: str, driver: Any, library: Library, tmp_path: Path
 ) -> None:

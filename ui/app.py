@@ -6,7 +6,7 @@ chooses (what it searched, the moment it plays) lives in `st.session_state`. Eve
 `st.error` or `st.info` line, never a traceback.
 
 The index directory comes from `--index DIR` after `--` on the `streamlit run` line, or from the
-environment variable VIDSEARCH_UI_INDEX (which `ui.launch` sets).
+environment variable VIDSEARCH_UI_INDEX (which `vidsearch.page` sets).
 """
 
 from __future__ import annotations
@@ -16,40 +16,38 @@ import logging
 import os
 import re
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from indexer.errors import IndexerError, describe
 from indexer.files import printable
+from indexer.types import Modality, ModelRole, Space
 from search.engine import IndexStats, VideoSearch
 from search.errors import IndexEmpty, NoPicture, SearchError, VideoFileMissing
 from search.types import Evidence, Filters, Hit, VideoRecord, clock
+from vidsearch.page import INDEX_ENV
 from vidsearch.settings import Settings
 
 log = logging.getLogger("vidsearch.ui")
 
-INDEX_ENV = "VIDSEARCH_UI_INDEX"
 COLUMNS = 3
-LABELS = {"visual": "visual", "speech": "speech", "ocr": "on-screen text", "audio": "sound"}
-COLOURS = {"visual": "blue", "speech": "green", "ocr": "violet", "audio": "orange"}
+COLOURS = {Modality.VISUAL: "blue", Modality.SPEECH: "green", Modality.OCR: "violet", Modality.AUDIO: "orange"}
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
 class Library:
-    """The engine of one index, shared by all sessions; `lock` lets one query run at a time
-    (models load lazily on the first and are not meant to be loaded twice at once)."""
+    """The engine of one index, shared by all sessions (it runs one search at a time itself)."""
 
     engine: VideoSearch
-    lock: threading.Lock
 
 
 class Source(NamedTuple):
@@ -64,7 +62,7 @@ class Request(NamedTuple):
     source: Source
     query: str
     k: int
-    modalities: tuple[str, ...]
+    modalities: tuple[Modality, ...]
     filters: Filters
     image_digest: str = ""
 
@@ -110,22 +108,20 @@ def highlight(text: str, words: Sequence[str]) -> str:
 
 
 def badges(hit: Hit) -> str:
-    return " ".join(
-        f":{COLOURS.get(e.modality, 'gray')}-badge[{LABELS.get(e.modality, e.modality)}]" for e in hit.evidence
-    )
+    return " ".join(f":{COLOURS.get(e.modality, 'gray')}-badge[{e.modality.label}]" for e in hit.evidence)
 
 
 def evidence_line(evidence: Evidence) -> str:
     """One line of why a moment matched: what was said, shown, heard or seen, and how well."""
     at = clock(evidence.time)
-    if evidence.modality == "visual":
+    if evidence.modality == Modality.VISUAL:
         return f":material/image: looks like it at {at} · similarity {evidence.score:.2f}"
-    if evidence.modality == "audio":
+    if evidence.modality == Modality.AUDIO:
         sure = f" (confidence {evidence.confidence:.2f})" if evidence.confidence is not None else ""
         return f":material/volume_up: heard **{md(evidence.text)}**{sure} at {at} · match {evidence.score:.2f}"
     icon, verb = (
         (":material/record_voice_over:", "said")
-        if evidence.modality == "speech"
+        if evidence.modality == Modality.SPEECH
         else (":material/subtitles:", "on screen")
     )
     return f"{icon} {verb} at {at}: “{highlight(evidence.text, evidence.words)}” · match {evidence.score:.2f}"
@@ -147,11 +143,11 @@ def index_dir(argv: Sequence[str] | None = None) -> Path | None:
 def open_library(index: str) -> Library:
     """The engine of `index`, opened once per process (failures are not cached: a later run retries)."""
     engine = VideoSearch(Path(index), Settings())
-    if engine.store.counts()[0] == 0:
+    if engine.video_count() == 0:
         engine.close()
-        raise IndexEmpty(engine.store.directory)
+        raise IndexEmpty(engine.directory)
     log.info("opened index %s", index)
-    return Library(engine, threading.Lock())
+    return Library(engine)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -202,7 +198,7 @@ def show_overview(stats: IndexStats) -> None:
     segments.metric("Segments", stats.segments)
     keyframes.metric("Keyframes", stats.keyframes)
     for record in stats.models:
-        name = LABELS.get(record.modality, "sentence model" if record.modality == "text" else record.modality)
+        name = role_label(record.role)
         if record.available:
             st.markdown(f":material/check_circle: **{md(name)}**: `{record.model}`")
         else:
@@ -229,11 +225,16 @@ def duration_range(videos: Sequence[VideoRecord]) -> tuple[float | None, float |
     return (low if low > 0 else None), (high if high < longest else None)
 
 
-def show_filters(engine: VideoSearch, videos: Sequence[VideoRecord]) -> tuple[tuple[str, ...], Filters]:
+def role_label(role: ModelRole) -> str:
+    """How the model of `role` is named to people."""
+    return role.label if isinstance(role, Modality) else "sentence model" if role == Space.SENTENCE else str(role)
+
+
+def show_filters(engine: VideoSearch, videos: Sequence[VideoRecord]) -> tuple[tuple[Modality, ...], Filters]:
     """The modalities and filters chosen in the sidebar."""
     st.header("Filters")
     searchable = engine.searchable()
-    chosen = st.multiselect("Modalities", searchable, default=list(searchable), format_func=lambda m: LABELS.get(m, m))
+    chosen = st.multiselect("Modalities", searchable, default=list(searchable), format_func=lambda m: m.label)
     options: list[Path | None] = [None, *folders(videos)]
     folder = st.selectbox("Folder", options, format_func=lambda f: "All folders" if f is None else printable(f))
     shortest, longest = duration_range(videos)
@@ -243,7 +244,7 @@ def show_filters(engine: VideoSearch, videos: Sequence[VideoRecord]) -> tuple[tu
 # --- Main area: the query, the player, the moments -------------------------------------------------
 
 
-def read_image(upload: Any) -> np.ndarray:
+def read_image(upload: UploadedFile) -> np.ndarray:
     """An uploaded picture as small HxWx3 uint8 RGB (see vidsearch.pictures: a pixel flood is
     refused from its header, before anything is decoded)."""
     from vidsearch.pictures import PictureError, decode_picture
@@ -256,13 +257,13 @@ def read_image(upload: Any) -> np.ndarray:
 
 def missing_visual(stats: IndexStats) -> str | None:
     """Why the index cannot be searched by image (None when it can)."""
-    record = next((m for m in stats.models if m.modality == "visual"), None)
+    record = next((m for m in stats.models if m.role == Modality.VISUAL), None)
     if record is None:
         return "the videos were indexed without the visual modality"
     return None if record.available else record.reason or "the visual model is missing"
 
 
-def show_query(stats: IndexStats) -> tuple[str, int, Any]:
+def show_query(stats: IndexStats) -> tuple[str, int, UploadedFile | None]:
     """The query box, the number of moments and the picture to search by (or None)."""
     words, count = st.columns([5, 1])
     query = words.text_input(
@@ -280,28 +281,29 @@ def show_query(stats: IndexStats) -> tuple[str, int, Any]:
     return query.strip(), k, upload
 
 
-def request_for(query: str, k: int, upload: Any, modalities: tuple[str, ...], filters: Filters) -> Request | None:
+def request_for(
+    query: str, k: int, upload: UploadedFile | None, modalities: tuple[Modality, ...], filters: Filters
+) -> Request | None:
     """What to search for now, or None when there is nothing to ask yet."""
     source = st.session_state.get("source", Source())
     if source.kind == "image" and upload is None:
         source = Source()
     if source.kind == "text" and not query:
         return None
-    digest = hashlib.sha1(upload.getvalue()).hexdigest() if source.kind == "image" else ""
+    digest = hashlib.sha1(upload.getvalue()).hexdigest() if source.kind == "image" and upload is not None else ""
     return Request(source, query, k, modalities, filters, digest)
 
 
-def find(library: Library, request: Request, upload: Any) -> list[Hit]:
+def find(library: Library, request: Request, upload: UploadedFile | None) -> list[Hit]:
     engine, source = library.engine, request.source
-    with library.lock:
-        if source.kind == "similar":
-            return engine.similar(source.segment_id, request.k, request.filters)
-        if source.kind == "image":
-            return engine.search_image(read_image(upload), request.k, request.filters)
-        return engine.search(request.query, request.k, request.modalities, request.filters)
+    if source.kind == "similar":
+        return engine.similar(source.segment_id, request.k, request.filters)
+    if source.kind == "image" and upload is not None:
+        return engine.search_image(read_image(upload), request.k, request.filters)
+    return engine.search(request.query, request.k, request.modalities, request.filters)
 
 
-def results(library: Library, request: Request, upload: Any) -> tuple[list[Hit], float]:
+def results(library: Library, request: Request, upload: UploadedFile | None) -> tuple[list[Hit], float]:
     """The hits of `request` and the seconds they took; a session asks the engine again only when
     the request changed (not when a button in the grid is clicked)."""
     memo = st.session_state.get("memo")
@@ -387,7 +389,7 @@ def show_grid(index: str, hits: Sequence[Hit]) -> None:
                 show_moment(index, hit, rank)
 
 
-def show_results(library: Library, index: str, request: Request, upload: Any) -> None:
+def show_results(library: Library, index: str, request: Request, upload: UploadedFile | None) -> None:
     if request.source.kind == "similar":
         st.subheader(f"Moments like {md(request.source.label)}")
         st.button("Back to the search", key="back", on_click=use_text)

@@ -1,3 +1,5 @@
 """vidsearch: multimodal video search. `vidsearch.cli` is the command line; `search.VideoSearch` the API."""
 
 __version__ = "0.1.0"
+WRITER = f"vidsearch {__version__}"
+"""What an index is told wrote it (its writer row, each model record)."""

@@ -9,7 +9,7 @@ uvicorn's own 400 for a malformed request.
 Files are only ever named by their index ids in URLs, never by path, and only served while they
 are the very file that was indexed (`search.engine.open_indexed`: a path swapped for a link to
 another file, a FIFO or a device is a 410), so nothing outside the index can be served. Endpoints
-are plain `def`s, run in a thread pool: searches go through one lock (see `Service`), everything
+are plain `def`s, run in a thread pool: `VideoSearch` runs searches one at a time, everything
 else reads SQLite concurrently. Search by image is the exception: it refuses an index without
 visual vectors before reading the upload, and decodes at most DECODERS pictures at a time.
 """
@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import numpy as np
 import uvicorn
@@ -50,7 +50,8 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from indexer.errors import IndexerError, ModelUnavailable
 from indexer.files import MEDIA_TYPES, printable
 from indexer.heap import HeapTrimmer
-from search import Filters, Hit, VideoSearch
+from indexer.types import Modality, UnknownModality
+from search import Filters, VideoSearch
 from search.errors import (
     IndexEmpty,
     IndexNotFound,
@@ -67,13 +68,11 @@ from search.errors import (
     VideoNotIndexed,
 )
 from search.served import IndexedFile
-from search.types import SegmentRecord, VideoRecord, path_json, track_json
 from vidsearch import __version__, pictures
-from vidsearch.settings import MODALITIES, Settings
+from vidsearch.settings import Settings
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 MAX_ID = 2**63 - 1
 """Largest SQLite integer: a bigger id could never exist, and would overflow the driver."""
@@ -126,23 +125,14 @@ class ApiOptions:
 
 @dataclass
 class Service:
-    """The one engine every request shares, and the lock its searches take.
-
-    Searches touch FAISS, the torch models and the engine's lazily filled caches, none of which may
-    be used from two threads at once, so they run one at a time. Metadata reads (videos, segments,
-    stats, thumbnails) go through SQLAlchemy's pool, one SQLite connection per thread, and run
-    concurrently, so a slow search never stalls thumbnails or /health.
-    """
+    """The one engine every request shares (it runs searches one at a time itself, and reads of
+    videos, segments, stats and thumbnails side by side, so a slow search never stalls thumbnails
+    or /health), the API's options, and the bounds on decoding uploaded pictures."""
 
     engine: VideoSearch
     options: ApiOptions
-    lock: threading.Lock = field(default_factory=threading.Lock)
     decoding: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(DECODERS))
     trim: HeapTrimmer = field(default_factory=lambda: HeapTrimmer(every=0.0))
-
-    def searching(self, call: Callable[[VideoSearch], T]) -> T:
-        with self.lock:
-            return call(self.engine)
 
     def decode(self, upload: UploadFile) -> np.ndarray:
         """An uploaded picture as a small HxWx3 uint8 RGB array, decoded when its turn comes (at
@@ -168,9 +158,10 @@ class Service:
 BLANKS = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 """The characters Python's str.strip() takes for blanks, as a regular-expression class body (the
 OpenAPI document says a query must hold something else; JSON Schema's \\s is another set)."""
-_NAME = "|".join(MODALITIES)
+_NAME = "|".join(Modality)
 MODALITY_LIST = f"^[{BLANKS}]*({_NAME})?[{BLANKS}]*(,[{BLANKS}]*({_NAME})?[{BLANKS}]*)*$"
-"""The `modalities` parameter as a regular expression: known names, comma-separated."""
+"""The `modalities` parameter as a regular expression: the names, comma-separated (the document
+lists the canonical names; `sound`, another name for `audio`, is accepted as well)."""
 
 
 def _service(request: Request) -> Service:
@@ -190,17 +181,16 @@ def _modalities(
     modalities: Annotated[
         str | None,
         Query(
-            description=f"comma-separated subset of {','.join(MODALITIES)}; default: all indexed",
+            description=f"comma-separated subset of {','.join(Modality)}; default: all indexed",
             json_schema_extra={"pattern": MODALITY_LIST},
         ),
     ] = None,
-) -> tuple[str, ...] | None:
+) -> tuple[Modality, ...] | None:
     """The modalities asked for (None: all); unknown names are a 422."""
-    chosen = tuple(dict.fromkeys(m.strip() for m in (modalities or "").split(",") if m.strip()))
-    unknown = [m for m in chosen if m not in MODALITIES]
-    if unknown:
-        message = f"unknown modality {', '.join(unknown)}; choose from {', '.join(MODALITIES)}"
-        raise _invalid("query", "modalities", "value_error", message, modalities)
+    try:
+        chosen = Modality.parse(m for m in (modalities or "").split(",") if m.strip())
+    except UnknownModality as exc:
+        raise _invalid("query", "modalities", "value_error", str(exc), modalities) from exc
     return chosen or None
 
 
@@ -222,7 +212,7 @@ def _filters(
 
 
 Engine = Annotated[Service, Depends(_service)]
-Modalities = Annotated[tuple[str, ...] | None, Depends(_modalities)]
+Modalities = Annotated[tuple[Modality, ...] | None, Depends(_modalities)]
 SearchFilters = Annotated[Filters | None, Depends(_filters)]
 QueryText = Annotated[
     str,
@@ -253,36 +243,6 @@ def _within(options: ApiOptions, k: int, query: str | None = None) -> None:
         raise _invalid("query", "q", "string_too_long", message, query, max_length=options.max_query)
 
 
-def _hit_json(engine: VideoSearch, hit: Hit) -> dict[str, Any]:
-    """A hit as `vidsearch search --json` prints it, plus the ids a client fetches thumbnails
-    (`segment_id`, the hit's first segment) and the stream (`video_id`) by."""
-    segment_id = hit.segment_ids[0] if hit.segment_ids else None
-    try:
-        video = engine.segment(segment_id)[1] if segment_id is not None else engine.info(hit.video)[0]
-    except SearchError:  # removed from the index since the search: the hit stands, without ids
-        return {**hit.to_json(), "segment_id": None, "video_id": None}
-    return {**hit.to_json(), "segment_id": segment_id, "video_id": video.id}
-
-
-def _video_json(video: VideoRecord) -> dict[str, Any]:
-    return {
-        "id": video.id,
-        **path_json("path", video.path),
-        "duration": round(video.duration, 3),
-        "width": video.width,
-        "height": video.height,
-        "fps": round(video.fps, 3),
-        "modalities": list(video.modalities),
-        "language": video.language or None,
-        "has_video": video.has_video,
-        "audio_tracks": [track_json(t) for t in video.tracks],
-    }
-
-
-def _segment_json(segment: SegmentRecord) -> dict[str, Any]:
-    return {"id": segment.id, "start": round(segment.start, 3), "end": round(segment.end, 3)}
-
-
 def search_text(
     service: Engine, modalities: Modalities, filters: SearchFilters, q: QueryText, k: TopK = 10
 ) -> dict[str, Any]:
@@ -291,16 +251,16 @@ def search_text(
     fused match scores, 0..1. No hits when nothing in the library matches."""
     _within(service.options, k, q)
     text = q.strip()
-    hits = service.searching(lambda engine: engine.search(text, k, modalities, filters))
-    return {"query": text, "hits": [_hit_json(service.engine, hit) for hit in hits]}
+    hits = service.engine.search(text, k, modalities, filters)
+    return {"query": text, "hits": [hit.to_json() for hit in hits]}
 
 
 def similar(service: Engine, filters: SearchFilters, segment_id: SegmentId, k: TopK = 10) -> dict[str, Any]:
     """Moments like segment `segment_id` ("more like this"), near it in the visual and sentence
     spaces; never the segment itself."""
     _within(service.options, k)
-    hits = service.searching(lambda engine: engine.similar(segment_id, k, filters))
-    return {"segment_id": segment_id, "hits": [_hit_json(service.engine, hit) for hit in hits]}
+    hits = service.engine.similar(segment_id, k, filters)
+    return {"segment_id": segment_id, "hits": [hit.to_json() for hit in hits]}
 
 
 async def search_image(request: Request, service: Engine, filters: SearchFilters, k: TopK = 10) -> dict[str, Any]:
@@ -308,14 +268,14 @@ async def search_image(request: Request, service: Engine, filters: SearchFilters
     or BMP of at most pictures.MAX_PIXELS pixels), by the visual modality alone. 409 when the index has no
     videos or no visual vectors, answered before the upload is read."""
     _within(service.options, k)
-    await run_in_threadpool(_searchable_by_image, service.engine)
+    await run_in_threadpool(service.engine.ready, (Modality.VISUAL,))
     async with request.form(max_files=1, max_fields=8) as form:
         upload = form.get("image")
         if not isinstance(upload, UploadFile):
             raise _invalid("body", "image", "missing", "Field required: a multipart file named image", None)
         pixels = await run_in_threadpool(service.decode, upload)
-    hits = await run_in_threadpool(service.searching, lambda engine: engine.search_image(pixels, k, filters))
-    return {"hits": await run_in_threadpool(lambda: [_hit_json(service.engine, hit) for hit in hits])}
+    hits = await run_in_threadpool(service.engine.search_image, pixels, k, filters)
+    return {"hits": [hit.to_json() for hit in hits]}
 
 
 IMAGE_BODY = {
@@ -343,23 +303,16 @@ IMAGE_BODY = {
 itself, after refusing an index without visual vectors)."""
 
 
-def _searchable_by_image(engine: VideoSearch) -> None:
-    """IndexEmpty or NoSearchableModality (409) unless the index has videos and visual vectors."""
-    if engine.store.counts()[0] == 0:
-        raise IndexEmpty(engine.store.directory)
-    engine.searchable(("visual",))
-
-
 def list_videos(service: Engine) -> dict[str, Any]:
     """Every searchable video, by path: id, path, duration (seconds), size (pixels), frame rate,
     indexed modalities and spoken language (null when unknown)."""
-    return {"videos": [_video_json(video) for video in service.engine.videos()]}
+    return {"videos": [video.to_json() for video in service.engine.videos()]}
 
 
 def get_video(service: Engine, video_id: VideoId) -> dict[str, Any]:
     """One video's record and its segments in time order (ids for thumbnails and "more like this")."""
     video, segments = service.engine.video(video_id)
-    return {**_video_json(video), "segments": [_segment_json(s) for s in segments]}
+    return {**video.to_json(), "segments": [s.to_json() for s in segments]}
 
 
 def thumbnail(service: Engine, segment_id: SegmentId, size: ShortSide = 180) -> Response:
@@ -444,27 +397,12 @@ class IndexedFileResponse(FileResponse):
 def stats(service: Engine) -> dict[str, Any]:
     """What the index holds: counts, hours of video, each modality's model (or why it is missing),
     and the modalities a query can use now."""
-    found = service.engine.stats()
-    try:
-        searchable = list(service.engine.searchable())
-    except NoSearchableModality:
-        searchable = []
-    models = [
-        {"modality": m.modality, "model": m.model, "available": m.available, "reason": m.reason} for m in found.models
-    ]
-    return {
-        "videos": found.videos,
-        "segments": found.segments,
-        "keyframes": found.keyframes,
-        "hours": round(found.hours, 4),
-        "models": models,
-        "searchable": searchable,
-    }
+    return service.engine.stats().to_json()
 
 
 def health(service: Engine) -> dict[str, Any]:
     """Liveness: 200 with the number of searchable videos; needs no token."""
-    return {"status": "ok", "videos": service.engine.store.counts()[0]}
+    return {"status": "ok", "videos": service.engine.video_count()}
 
 
 BEARER = HTTPBearer(auto_error=False, description="the token `vidsearch serve` was started with")

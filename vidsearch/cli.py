@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -18,9 +18,10 @@ from pydantic_settings import SettingsError
 
 from indexer.errors import IndexerError, describe
 from indexer.files import OneLine, fingerprint, printable
+from indexer.types import Modality, UnknownModality
 from search.errors import IndexLocked, SearchError
-from search.types import Evidence, Filters, Hit, ModelRecord, clock, path_json, path_text, track_json
-from vidsearch.settings import MODALITIES, Settings
+from search.types import Evidence, Filters, Hit, ModelRecord, clock, path_text
+from vidsearch.settings import CLIP_FIELDS, Settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,6 +61,10 @@ _seconds = _number(float, 0, math.inf, "a number of seconds (0 or more)")
 _port = _number(int, 0, 65535, "a port number (0-65535)")
 
 
+NAMES = ",".join(Modality)
+"""The modality names, as options take them."""
+
+
 def _model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clip-model", help="open_clip architecture (default ViT-B-32) or model-config JSON file")
     parser.add_argument("--clip-pretrained", help="open_clip pretrained tag (default laion2b_s34b_b79k)")
@@ -69,7 +74,7 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _ranking_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--modalities", help=f"search only these (comma-separated subset of {','.join(MODALITIES)})")
+    parser.add_argument("--modalities", help=f"search only these (comma-separated subset of {NAMES})")
     parser.add_argument("--fusion", choices=["score", "rrf"], help="how modalities combine (default score)")
     _model_options(parser)
 
@@ -81,7 +86,7 @@ def _index_args(index: argparse.ArgumentParser) -> None:
         "--update", action="store_true", help="also revisit every indexed video: re-index changed ones, add modalities"
     )
     index.add_argument("--json", action="store_true", help="end with a JSON summary line")
-    index.add_argument("--modalities", help=f"comma-separated subset of {','.join(MODALITIES)}, or 'none'")
+    index.add_argument("--modalities", help=f"comma-separated subset of {NAMES}, or 'none'")
     index.add_argument("--max-segment", type=float, help="longest segment in seconds (default 10)")
     index.add_argument("--decoder", choices=["auto", "decord", "pyav"])
     index.add_argument(
@@ -178,9 +183,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-CLIP_OPTIONS = ("clip_model", "clip_pretrained", "clip_checkpoint")
-
-
 def settings_from(args: argparse.Namespace) -> Settings:
     """Environment (VIDSEARCH_*) overridden by the options given on the command line."""
     given: dict[str, Any] = {}
@@ -200,11 +202,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
             given[option] = value
     modalities = getattr(args, "modalities", None)
     if modalities is not None:
-        chosen = tuple(m.strip() for m in modalities.split(",") if m.strip() and m.strip() != "none")
-        unknown = set(chosen) - set(MODALITIES)
-        if unknown:
-            raise UsageError(f"unknown modality {', '.join(sorted(unknown))}; choose from {', '.join(MODALITIES)}")
-        given["modalities"] = chosen
+        names = [m for m in modalities.split(",") if m.strip() and m.strip() != "none"]
+        try:
+            given["modalities"] = Modality.parse(names)
+        except UnknownModality as exc:
+            raise UsageError(str(exc)) from exc
     return Settings(**given)
 
 
@@ -230,8 +232,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if not paths:
         log.warning("no video or audio files in %s (suffixes: see README)", ", ".join(map(printable, args.paths)))
     named = set(settings.modalities) if args.modalities is not None else set()
-    if any(getattr(args, option) is not None for option in CLIP_OPTIONS):
-        named.add("visual")
+    if any(getattr(args, option) is not None for option in CLIP_FIELDS):
+        named.add(Modality.VISUAL)
     with Progress(len(paths), quiet=args.json) as progress:
         report = index_paths(
             paths,
@@ -344,7 +346,9 @@ def _explain(evidence: Evidence) -> str:
     where = clock(evidence.time)
     if not evidence.text:
         return f"{evidence.modality:6} {evidence.score:.3f} at {where}"
-    sure = f" (confidence {evidence.confidence:.2f})" if evidence.modality == "audio" and evidence.confidence else ""
+    sure = ""
+    if evidence.modality == Modality.AUDIO and evidence.confidence:
+        sure = f" (confidence {evidence.confidence:.2f})"
     words = f"  [{', '.join(evidence.words)}]" if evidence.words else ""
     track = f"  on {printable(evidence.track.label())}" if evidence.track is not None else ""
     return f"{evidence.modality:6} {evidence.score:.3f} at {where}  “{evidence.text}”{sure}{words}{track}"
@@ -366,7 +370,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         reports = {"fused": fused}
         if args.compare:
             for modality in engine.searchable():
-                reports[modality] = evaluate(cases, lambda q, m=modality: engine.search(q, args.k, (m,)), root, args.k)
+                by_one = functools.partial(_search_alone, engine, args.k, modality)
+                reports[modality] = evaluate(cases, by_one, root, args.k)
     if args.json:
         _emit({name: report.to_json() for name, report in reports.items()})
         return 0
@@ -388,19 +393,9 @@ def cmd_info(args: argparse.Namespace, settings: Settings) -> int:
     with VideoSearch(args.index, settings) as engine:
         video, segments = engine.info(args.video)
     if args.json:
-        _emit(
-            {
-                **path_json("video", video.path),
-                "duration": round(video.duration, 3),
-                "fps": round(video.fps, 3),
-                "width": video.width,
-                "height": video.height,
-                "content_hash": video.content_hash,
-                "has_video": video.has_video,
-                "audio_tracks": [track_json(t) for t in video.tracks],
-                "segments": [{"id": s.id, "start": round(s.start, 3), "end": round(s.end, 3)} for s in segments],
-            }
-        )
+        shown = video.to_json()
+        old = {"video": shown["path"]} | ({"video_bytes": shown["path_bytes"]} if "path_bytes" in shown else {})
+        _emit({**shown, "segments": [s.to_json() for s in segments], **old})
     else:
         picture = f"{video.width}x{video.height}  {video.fps:.2f} fps" if video.has_video else "sound only"
         print(f"{printable(video.path)}  {clock(video.duration)}  {picture}")
@@ -430,19 +425,9 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
     with VideoSearch(args.index, settings) as engine:
         stats = engine.stats()
-    models = [
-        {"modality": m.modality, "model": m.model, "available": m.available, "reason": m.reason} for m in stats.models
-    ]
     if args.json:
-        _emit(
-            {
-                "videos": stats.videos,
-                "segments": stats.segments,
-                "keyframes": stats.keyframes,
-                "hours": round(stats.hours, 4),
-                "modalities": models,
-            }
-        )
+        shown = stats.to_json()
+        _emit({**shown, "modalities": shown["models"]})
     else:
         print(f"{stats.videos} videos, {stats.hours:.2f} h, {stats.segments} segments, {stats.keyframes} keyframes")
         for m in stats.models:
@@ -462,11 +447,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _search_alone(engine: VideoSearch, k: int, modality: Modality, query: str) -> list[Hit]:
+    return engine.search(query, k, (modality,))
+
+
 def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     """Run the page in its own Streamlit process; settings reach it through VIDSEARCH_* variables."""
     from search.errors import IndexNotFound
     from search.store import DB_NAME
-    from ui.launch import run
+    from vidsearch.page import run
 
     if not (args.index / DB_NAME).is_file():
         raise IndexNotFound(args.index.absolute())
@@ -476,12 +465,9 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
 def _index_sentences(record: ModelRecord, settings: Settings) -> Encoder[str]:
     """The sentence model an index's spans were embedded with (to rebuild their vectors)."""
     from indexer.encoders.text import SentenceEncoder
-    from search.engine import sentence_spec
+    from search.engine import stored_sentence_spec
 
-    spec = sentence_spec(settings)
-    if "text_model" not in settings.model_fields_set:
-        spec = replace(spec, model=record.config or None)
-    return SentenceEncoder(spec)
+    return SentenceEncoder(stored_sentence_spec(record, settings.search_params()))
 
 
 def _index_images(record: ModelRecord, settings: Settings) -> Encoder[np.ndarray]:
@@ -489,12 +475,13 @@ def _index_images(record: ModelRecord, settings: Settings) -> Encoder[np.ndarray
     from indexer.encoders.clip import OpenClip
     from search.engine import stored_clip_spec
 
-    return OpenClip(stored_clip_spec(record, settings)).images
+    return OpenClip(stored_clip_spec(record, settings.search_params().device)).images
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0 when the index is consistent (after repairs, if asked), 1 when problems remain."""
     from search.doctor import check
+    from vidsearch import WRITER
 
     report = check(
         args.index,
@@ -504,6 +491,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
         frame_size=settings.frame_size,
         ocr_size=settings.ocr_size,
         forget_gone=args.forget_gone,
+        version=WRITER,
     )
     if args.json:
         _emit(report.to_json())

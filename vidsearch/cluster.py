@@ -32,6 +32,7 @@ from typing import Any
 
 from indexer.errors import IndexerError, describe
 from indexer.pipeline import Models, StageClock, VideoIndexer
+from indexer.types import Modality, ModelRole
 from vidsearch import models as registry
 from vidsearch.settings import Settings
 from vidsearch.workers import Failure, Job, Outcome, Setup, reason, work
@@ -61,14 +62,14 @@ class ClusterUnavailable(IndexerError):
 class IndexWorker:
     """What runs inside one Ray actor: the per-file pipeline with this worker's own models.
 
-    `fields` names the models the driver has (`Models` attributes): the worker resolves those
-    modalities strictly, so it never indexes with fewer (or more) models than the index records.
+    `roles` names the models the driver has: the worker resolves those strictly, so it never
+    indexes with fewer (or more) models than the index records.
     """
 
-    def __init__(self, settings: Settings, given: Models | None, fields: tuple[str, ...]) -> None:
+    def __init__(self, settings: Settings, given: Models | None, roles: tuple[ModelRole, ...]) -> None:
         self.settings = settings
         self.given = given
-        self.fields = fields
+        self.roles = roles
         self.clock = StageClock()
         self.indexer: VideoIndexer | None = None
         self.broken = ""
@@ -79,7 +80,7 @@ class IndexWorker:
         if self.indexer is None and not self.broken:
             try:
                 with self.clock.stage("worker_setup"):
-                    self.indexer = VideoIndexer(self.settings, self._models(), self.clock)
+                    self.indexer = VideoIndexer(self.settings.index_params(), self._models(), self.clock)
             except Exception as exc:  # a node without the weights fails its files, loudly
                 self.broken = f"its Ray worker cannot load the models: {describe(exc)}"
         if self.indexer is None:
@@ -89,13 +90,10 @@ class IndexWorker:
         return outcome, {name: seconds for name, seconds in spent.items() if seconds > 0}
 
     def _models(self) -> Models:
-        by_field = {f: m for m, f in registry.FIELDS.items()}
-        wanted = tuple(by_field[f] for f in self.fields)
-        narrowed = self.settings.model_copy(
-            update={"modalities": tuple(m for m in wanted if m in self.settings.modalities)}
-        )
-        resolved = registry.resolve(narrowed, self.given, frozenset(wanted)).models
-        return Models(**{f: getattr(resolved, f) for f in self.fields})
+        wanted = tuple(m for m in Modality if m in self.roles and m in self.settings.modalities)
+        narrowed = self.settings.model_copy(update={"modalities": wanted})
+        resolved = registry.resolve(narrowed, self.given, frozenset(self.roles)).models
+        return Models.from_roles({role: resolved.of(role) for role in self.roles})
 
 
 @dataclass(eq=False)
@@ -165,8 +163,8 @@ class RayWorkers:
             "max_task_retries": 0,
             "scheduling_strategy": "SPREAD",
         }
-        fields = tuple(f for f in registry.FIELDS.values() if getattr(self.setup.models, f) is not None)
-        self.arguments = (self.setup.settings, self.setup.given, fields)
+        roles = tuple(role for role, model in self.setup.models.by_role().items() if model is not None)
+        self.arguments = (self.setup.settings, self.setup.given, roles)
         self.remote = self.ray.remote(IndexWorker)
         nodes = sum(1 for node in self.ray.nodes() if node.get("Alive"))
         log.info(

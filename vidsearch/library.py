@@ -20,13 +20,15 @@ from pathlib import Path
 from indexer import files
 from indexer.errors import NotARegularFile, describe
 from indexer.pipeline import Models, StageClock
-from indexer.types import IndexedVideo
+from indexer.types import IndexedVideo, Modality
 from search.errors import IndexUnusable, IndexWriteError, VectorFileError, write_failure
 from search.store import DB_NAME, Store
 from search.types import ModelRecord
+from vidsearch import WRITER
 from vidsearch import models as registry
+from vidsearch.backends import BACKENDS
 from vidsearch.settings import Settings
-from vidsearch.workers import BACKENDS, Failure, Heard, Job, Outcome, Setup, Stopped, Workers, reason
+from vidsearch.workers import Failure, Heard, Job, Outcome, Setup, Stopped, Workers, reason
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ class FileEvent:
 LOG_NAME = "vidsearch.log"
 """The log every indexing run appends to, in the index directory: what happened to each file."""
 
-SOUND_ONLY = frozenset({"speech", "audio"})
+SOUND_ONLY = frozenset({Modality.SPEECH, Modality.AUDIO})
 """Modalities that can be added to an indexed video from its sound alone, without its pictures."""
 
 
@@ -81,7 +83,7 @@ def index_paths(
     settings: Settings,
     models: Models | None = None,
     on_file: Callable[[FileEvent], None] | None = None,
-    strict: frozenset[str] = frozenset(),
+    strict: frozenset[Modality] = frozenset(),
     backend: str = "local",
     address: str | None = None,
 ) -> IndexReport:
@@ -92,7 +94,7 @@ def index_paths(
     with a warning, or stops the run with ModelUnavailable when it is in `strict` (the user named it).
     Unchanged files that lack a modality this run can index get it added. `on_file` hears when
     each file starts and how it ended; the same goes to `index/vidsearch.log`. `backend` names
-    who does the work (`workers.BACKENDS`: "local", or "ray" with the cluster at `address`);
+    who does the work (`backends.BACKENDS`: "local", or "ray" with the cluster at `address`);
     this process alone writes the store either way.
 
     Called in the main thread, SIGINT and SIGTERM ask the run to stop: no new file is started,
@@ -101,7 +103,11 @@ def index_paths(
     is saved every SAVE_EVERY files or SAVE_SECONDS, whichever comes first.
     """
     run = _Run(settings, models, on_file or (lambda _event: None), strict)
-    with Store.open(index, create=True) as store, _logging_to(store.directory / LOG_NAME), _stoppable(run.halt):
+    with (
+        Store.open(index, create=True, version=WRITER) as store,
+        _logging_to(store.directory / LOG_NAME),
+        _stoppable(run.halt),
+    ):
         log.info("indexing into %s with modalities %s", store.directory, ",".join(settings.modalities))
         for repair in store.recovered:
             log.info("recovered from an interrupted run: %s", repair)
@@ -207,7 +213,7 @@ def known_paths(index: Path) -> list[Path]:
     """The videos an index holds (none when it does not exist yet), for `index --update`."""
     if not (index / DB_NAME).exists():
         return []
-    with Store.open(index, create=True) as store:
+    with Store.open(index, create=True, version=WRITER) as store:
         return [video.path for video in store.videos()]
 
 
@@ -216,7 +222,7 @@ class _Run:
     writes each outcome to the store as it comes back."""
 
     def __init__(
-        self, settings: Settings, models: Models | None, tell: Callable[[FileEvent], None], strict: frozenset[str]
+        self, settings: Settings, models: Models | None, tell: Callable[[FileEvent], None], strict: frozenset[Modality]
     ):
         self.settings = settings
         self.tell = tell
@@ -324,7 +330,7 @@ class _Run:
         log.info("%s: added %s", job.path, ",".join(job.adding))
         self.tell(FileEvent(job.path, "updated", known.duration))
 
-    def _adds(self, store: Store, has: tuple[str, ...]) -> tuple[str, ...]:
+    def _adds(self, store: Store, has: tuple[Modality, ...]) -> tuple[Modality, ...]:
         """The modalities this run can add to an unchanged file indexed without them (say, their
         weights were missing then); resolves the models only when some are lacking."""
         if set(self.settings.modalities) <= set(has):
@@ -370,7 +376,7 @@ class _Run:
 
 def remove_paths(paths: Iterable[Path], index: Path) -> tuple[list[Path], list[Path]]:
     """Drop videos from the index: (removed, not found). Folders drop every indexed video under them."""
-    with Store.open(index, write=True) as store:
+    with Store.open(index, write=True, version=WRITER) as store:
         known = {video.path for video in store.videos()}
         removed: list[Path] = []
         missing: list[Path] = []

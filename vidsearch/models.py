@@ -1,4 +1,4 @@
-"""Which model serves each modality, built from the settings: one builder per modality in a dict.
+"""Which model serves each modality, built from the settings: one builder per role in a dict.
 
 A builder resolves its model's identity (cheaply where it can: no weights are loaded until the
 first file needs them) and returns the model with the record the index keeps about it.
@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from indexer.encoders.clip import OpenClip
 from indexer.encoders.ocr import RapidOcr
@@ -18,24 +17,23 @@ from indexer.encoders.sound import SoundSpec, YamNet
 from indexer.encoders.speech import Whisper, WhisperSpec
 from indexer.encoders.text import SentenceEncoder
 from indexer.errors import ModelUnavailable
-from indexer.pipeline import Models
-from search.engine import clip_spec, sentence_spec
-from search.store import TEXT, VISUAL
+from indexer.pipeline import AnyModel, Models
+from indexer.types import Modality, ModelRole, Space
 from search.types import ModelRecord
 from vidsearch.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Built = tuple[Any, ModelRecord]
+Built = tuple[AnyModel, ModelRecord]
 
 
 def _visual(settings: Settings) -> Built:
-    spec = clip_spec(settings)
+    spec = settings.clip_spec()
     clip = OpenClip(spec)
     name = clip.name
     weights = str(spec.checkpoint.absolute()) if spec.checkpoint else spec.pretrained
     config = str(Path(spec.model).absolute()) if spec.model.endswith(".json") else spec.model
-    return clip.images, ModelRecord(VISUAL, name, clip.dim, True, config=config, weights=weights)
+    return clip.images, ModelRecord(Modality.VISUAL, name, clip.dim, True, config=config, weights=weights)
 
 
 def _speech(settings: Settings) -> Built:
@@ -48,36 +46,34 @@ def _speech(settings: Settings) -> Built:
         threads=settings.cpu_threads(),
     )
     whisper = Whisper(spec)
-    return whisper, ModelRecord("speech", whisper.name, 0, True, config=settings.whisper_model or "")
+    return whisper, ModelRecord(Modality.SPEECH, whisper.name, 0, True, config=settings.whisper_model or "")
 
 
 def _ocr(settings: Settings) -> Built:
     reader = RapidOcr(settings.ocr_confidence, settings.ocr_detect_side, settings.cpu_threads())
     reader.load()
-    return reader, ModelRecord("ocr", reader.name, 0, True)
+    return reader, ModelRecord(Modality.OCR, reader.name, 0, True)
 
 
 def _audio(settings: Settings) -> Built:
     spec = SoundSpec(model=settings.audio_model, offline=settings.offline, threshold=settings.audio_threshold)
     sounds = YamNet(spec)
-    return sounds, ModelRecord("audio", sounds.name, 0, True, weights=str(settings.audio_model or ""))
+    return sounds, ModelRecord(Modality.AUDIO, sounds.name, 0, True, weights=str(settings.audio_model or ""))
 
 
 def _text(settings: Settings) -> Built:
-    encoder = SentenceEncoder(sentence_spec(settings))
-    return encoder, ModelRecord(TEXT, encoder.name, encoder.dim, True, config=settings.text_model or "")
+    encoder = SentenceEncoder(settings.sentence_spec())
+    return encoder, ModelRecord(Space.SENTENCE, encoder.name, encoder.dim, True, config=settings.text_model or "")
 
 
-BUILDERS: dict[str, Callable[[Settings], Built]] = {
-    VISUAL: _visual,
-    "speech": _speech,
-    "ocr": _ocr,
-    "audio": _audio,
-    TEXT: _text,
+BUILDERS: dict[ModelRole, Callable[[Settings], Built]] = {
+    Modality.VISUAL: _visual,
+    Modality.SPEECH: _speech,
+    Modality.OCR: _ocr,
+    Modality.AUDIO: _audio,
+    Space.SENTENCE: _text,
 }
-"""Model builders by modality; `text` is the sentence space the other three need."""
-
-FIELDS = {"visual": "images", "speech": "speech", "ocr": "ocr", "audio": "sounds", TEXT: "sentences"}
+"""Model builders by role: each modality's, and the sentence space's that the word modalities need."""
 
 
 @dataclass(frozen=True)
@@ -92,38 +88,38 @@ class Resolved:
         return tuple(r for r in self.records if not r.available)
 
 
-def resolve(settings: Settings, given: Models | None = None, strict: frozenset[str] = frozenset()) -> Resolved:
+def resolve(settings: Settings, given: Models | None = None, strict: frozenset[ModelRole] = frozenset()) -> Resolved:
     """Build the model of every modality in `settings.modalities` (plus the sentence model they
     need). `given` supplies models directly (tests, apps). A model that cannot be had is skipped
     loudly, or raises ModelUnavailable when its modality is in `strict` (the user named it)."""
-    wanted = [m for m in BUILDERS if m in settings.modalities]
-    if set(wanted) & {"speech", "ocr", "audio"}:
-        wanted.append(TEXT)
-    chosen: dict[str, Any] = {}
+    wanted: list[ModelRole] = [m for m in Modality if m in settings.modalities]
+    if any(m.space == Space.SENTENCE for m in settings.modalities):
+        wanted.append(Space.SENTENCE)
+    chosen: dict[ModelRole, AnyModel] = {}
     records: list[ModelRecord] = []
-    for modality in wanted:
-        supplied = getattr(given, FIELDS[modality]) if given is not None else None
+    for role in wanted:
+        supplied = given.of(role) if given is not None else None
         try:
-            model, record = _given(modality, supplied, settings) if supplied else BUILDERS[modality](settings)
+            model, record = _given(role, supplied, settings) if supplied else BUILDERS[role](settings)
         except ModelUnavailable as error:
-            if modality in strict:
+            if role in strict:
                 raise
             log.warning("%s", ways_out(error))
-            records.append(ModelRecord(modality, error.model, 0, False, reason=error.reason))
+            records.append(ModelRecord(role, error.model, 0, False, reason=error.reason))
             continue
-        chosen[FIELDS[modality]] = model
+        chosen[role] = model
         records.append(record)
-    return Resolved(replace(Models(), **chosen), tuple(records))
+    return Resolved(Models.from_roles(chosen), tuple(records))
 
 
-def _given(modality: str, model: Any, settings: Settings) -> Built:
-    config = settings.clip_model if modality == VISUAL else ""
-    return model, ModelRecord(modality, model.name, int(getattr(model, "dim", 0)), True, config=config)
+def _given(role: ModelRole, model: AnyModel, settings: Settings) -> Built:
+    config = settings.clip_model if role == Modality.VISUAL else ""
+    return model, ModelRecord(role, model.name, int(getattr(model, "dim", 0)), True, config=config)
 
 
 def ways_out(error: ModelUnavailable) -> str:
     """The loud message for a modality whose model cannot be had, with the ways out."""
-    if error.modality != VISUAL:
+    if error.modality != Modality.VISUAL:
         return f"{error.modality} search is OFF: {error}. Or leave it out with --modalities to silence this."
     return (
         f"{error.modality} search is OFF: {error}. Ways out: connect to the internet once so the "

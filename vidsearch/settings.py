@@ -1,21 +1,32 @@
 """The one settings object, built at an entry point (CLI, API, page) and passed down.
 
 Every field can be set from the environment with the `VIDSEARCH_` prefix, e.g.
-`VIDSEARCH_MAX_SEGMENT=6`; command-line options override the environment.
+`VIDSEARCH_MAX_SEGMENT=6`; command-line options override the environment. The layers below take
+small parameter objects instead (`index_params`, `search_params`, `clip_spec`, `sentence_spec`),
+and own the defaults that the fields here repeat by reference.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-MODALITIES = ("visual", "speech", "ocr", "audio")
-"""What can be indexed and searched: keyframes (CLIP), what is said (Whisper), text on screen
-(OCR) and sounds (YAMNet). Transcripts, screen text and sound labels share one sentence space."""
+from indexer.encoders.clip import ClipSpec
+from indexer.encoders.text import SentenceSpec
+from indexer.pipeline import IndexParams
+from indexer.shots import ShotParams
+from indexer.types import Modality
+from search.params import FLOORS, WEIGHTS, Device, Retrieval, SearchParams
+
+INDEXING = IndexParams()
+SEARCHING = SearchParams()
+CLIP_FIELDS = frozenset({"clip_model", "clip_pretrained", "clip_checkpoint"})
+"""The fields that name a CLIP; one given makes it the model asked for by name."""
 
 
 class Settings(BaseSettings):
@@ -33,17 +44,23 @@ class Settings(BaseSettings):
     decoder: Literal["auto", "decord", "pyav"] = Field(
         "pyav", description="pyav (FFmpeg, streaming); decord decodes ~20 % faster but holds ~1.3 GB ahead"
     )
-    frame_size: int = Field(224, ge=32, description="short side in pixels that frames are decoded to")
-    max_segment: float = Field(10.0, gt=0, description="longest segment, seconds")
-    min_shot: float = Field(0.5, ge=0, description="shortest shot, seconds")
-    cut_threshold: float = Field(27.0, gt=0, description="content-change score of a hard cut")
-    fade_threshold: float = Field(12.0, ge=0, description="mean pixel level (0-255) of a black frame")
-    jump_threshold: float = Field(
-        3.0, ge=0, description="how far a jump cut's change stands out from the frames around it (ratio); 0: off"
+    frame_size: int = Field(INDEXING.frame_size, ge=32, description="short side in pixels that frames are decoded to")
+    max_segment: float = Field(INDEXING.shots.max_segment, gt=0, description="longest segment, seconds")
+    min_shot: float = Field(INDEXING.shots.min_shot, ge=0, description="shortest shot, seconds")
+    cut_threshold: float = Field(INDEXING.shots.cut_threshold, gt=0, description="content-change score of a hard cut")
+    fade_threshold: float = Field(
+        INDEXING.shots.fade_threshold, ge=0, description="mean pixel level (0-255) of a black frame"
     )
-    keyframes: int = Field(3, ge=1, description="most keyframes embedded per segment")
-    keyframe_fps: float = Field(2.0, gt=0, description="rate at which keyframe candidates are sampled")
-    batch_size: int = Field(32, ge=1, description="images per model call")
+    jump_threshold: float = Field(
+        INDEXING.shots.jump_threshold,
+        ge=0,
+        description="how far a jump cut's change stands out from the frames around it (ratio); 0: off",
+    )
+    keyframes: int = Field(INDEXING.keyframes, ge=1, description="most keyframes embedded per segment")
+    keyframe_fps: float = Field(
+        INDEXING.keyframe_fps, gt=0, description="rate at which keyframe candidates are sampled"
+    )
+    batch_size: int = Field(INDEXING.batch_size, ge=1, description="images per model call")
 
     whisper_model: str | None = Field(None, description="faster-whisper model dir or hub name; default: installed")
     whisper_compute_type: str = Field("default", description="CTranslate2 compute type (default int8 CPU, fp16 GPU)")
@@ -54,38 +71,61 @@ class Settings(BaseSettings):
     )
     audio_model: Path | None = Field(None, description="YAMNet .tflite file (class map CSV beside it)")
     audio_threshold: float = Field(0.3, gt=0, le=1, description="lowest class score that counts as a sound event")
-    ocr_fps: float = Field(1.0, gt=0, description="rate at which frames are checked for new on-screen text")
-    ocr_size: int = Field(720, ge=64, description="short side in pixels of frames read by OCR (never upscaled)")
+    ocr_fps: float = Field(
+        INDEXING.ocr_fps, gt=0, description="rate at which frames are checked for new on-screen text"
+    )
+    ocr_size: int = Field(
+        INDEXING.ocr_size, ge=64, description="short side in pixels of frames read by OCR (never upscaled)"
+    )
     ocr_detect_side: int = Field(480, ge=32, description="short side frames are scaled up to to find text")
     ocr_confidence: float = Field(0.6, ge=0, le=1, description="lowest OCR line confidence kept")
 
-    time_limit: float = Field(300.0, gt=0, description="seconds one file may take to index, plus the next")
-    time_limit_per_second: float = Field(4.0, ge=0, description="extra seconds allowed per second of video")
+    time_limit: float = Field(
+        INDEXING.time_limit, gt=0, description="seconds one file may take to index, plus the next"
+    )
+    time_limit_per_second: float = Field(
+        INDEXING.time_limit_per_second, ge=0, description="extra seconds allowed per second of video"
+    )
 
     ray_cpus: float = Field(2.0, ge=0.01, description="CPUs each Ray worker reserves (index --ray)")
     ray_gpus: float = Field(1.0, ge=0, description="GPUs each Ray worker reserves on a cluster with GPUs")
     ray_workers: int = Field(0, ge=0, description="most Ray workers (0: as many as the cluster holds)")
 
-    modalities: tuple[str, ...] = Field(MODALITIES, description="modalities to index, and to search")
-    max_moment: float = Field(30.0, gt=0, description="longest moment that adjacent hits merge into")
-    merge_margin: float = Field(0.02, ge=0, description="score gap within which touching segments merge")
+    modalities: tuple[Modality, ...] = Field(tuple(Modality), description="modalities to index, and to search")
+    max_moment: float = Field(
+        SEARCHING.retrieval.max_moment, gt=0, description="longest moment that adjacent hits merge into"
+    )
+    merge_margin: float = Field(
+        SEARCHING.retrieval.merge_margin, ge=0, description="score gap within which touching segments merge"
+    )
     fusion: Literal["score", "rrf"] = Field("score", description="how modalities combine into one ranking")
-    weight_visual: float = Field(1.0, ge=0, description="weight of visual evidence in the fused ranking")
-    weight_speech: float = Field(1.0, ge=0, description="weight of transcript evidence")
-    weight_ocr: float = Field(1.0, ge=0, description="weight of on-screen text evidence")
-    weight_audio: float = Field(0.8, ge=0, description="weight of sound-event evidence")
-    floor_visual: float = Field(0.22, ge=-1, le=1, description="CLIP cosine below which a keyframe is no match")
-    floor_speech: float = Field(0.37, ge=0, le=1, description="match score below which a sentence is no match")
-    floor_ocr: float = Field(0.41, ge=0, le=1, description="match score below which screen text is no match")
-    floor_audio: float = Field(0.35, ge=0, le=1, description="match score below which a sound is no match")
+    weight_visual: float = Field(WEIGHTS[Modality.VISUAL], ge=0, description="weight of visual evidence in the ranking")
+    weight_speech: float = Field(WEIGHTS[Modality.SPEECH], ge=0, description="weight of transcript evidence")
+    weight_ocr: float = Field(WEIGHTS[Modality.OCR], ge=0, description="weight of on-screen text evidence")
+    weight_audio: float = Field(WEIGHTS[Modality.AUDIO], ge=0, description="weight of sound-event evidence")
+    floor_visual: float = Field(
+        FLOORS[Modality.VISUAL], ge=-1, le=1, description="CLIP cosine below which a keyframe is no match"
+    )
+    floor_speech: float = Field(
+        FLOORS[Modality.SPEECH], ge=0, le=1, description="match score below which a sentence is no match"
+    )
+    floor_ocr: float = Field(
+        FLOORS[Modality.OCR], ge=0, le=1, description="match score below which screen text is no match"
+    )
+    floor_audio: float = Field(
+        FLOORS[Modality.AUDIO], ge=0, le=1, description="match score below which a sound is no match"
+    )
 
-    @field_validator("modalities")
+    @field_validator("modalities", mode="before")
     @classmethod
-    def _known(cls, modalities: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = sorted(set(modalities) - set(MODALITIES))
-        if unknown:
-            raise ValueError(f"unknown modality {', '.join(unknown)}; choose from {', '.join(MODALITIES)}")
-        return modalities
+    def _known(cls, names: object) -> tuple[Modality, ...]:
+        """Names as `Modality.parse` reads them (`sound` is `audio`; repeats dropped); a string is
+        a comma-separated list."""
+        if isinstance(names, str):
+            names = [n for n in names.split(",") if n.strip()]
+        if not isinstance(names, Iterable):
+            raise ValueError("expected a list of modality names")
+        return Modality.parse(str(n) for n in names)
 
     def cpu_threads(self) -> int:
         """Threads each model may use on the CPU: `threads`, else OMP_NUM_THREADS (Ray sets it to
@@ -98,10 +138,72 @@ class Settings(BaseSettings):
             return int(given)
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
-    def weight(self, modality: str) -> float:
-        """The fusion weight of `modality` (0 for unknown ones)."""
-        return float(getattr(self, f"weight_{modality}", 0.0))
+    def weights(self) -> dict[Modality, float]:
+        """Each modality's weight in the fused ranking."""
+        return {
+            Modality.VISUAL: self.weight_visual,
+            Modality.SPEECH: self.weight_speech,
+            Modality.OCR: self.weight_ocr,
+            Modality.AUDIO: self.weight_audio,
+        }
 
-    def floor(self, modality: str) -> float:
-        """The no-match cut-off of `modality`, in its match-score scale."""
-        return float(getattr(self, f"floor_{modality}", 0.0))
+    def floors(self) -> dict[Modality, float]:
+        """Each modality's no-match floor, in its match-score scale."""
+        return {
+            Modality.VISUAL: self.floor_visual,
+            Modality.SPEECH: self.floor_speech,
+            Modality.OCR: self.floor_ocr,
+            Modality.AUDIO: self.floor_audio,
+        }
+
+    def index_params(self) -> IndexParams:
+        """What the indexer needs of these settings."""
+        shots = ShotParams(
+            cut_threshold=self.cut_threshold,
+            fade_threshold=self.fade_threshold,
+            min_shot=self.min_shot,
+            max_segment=self.max_segment,
+            jump_threshold=self.jump_threshold,
+        )
+        return IndexParams(
+            shots=shots,
+            keyframes=self.keyframes,
+            keyframe_fps=self.keyframe_fps,
+            batch_size=self.batch_size,
+            frame_size=self.frame_size,
+            decoder=self.decoder,
+            ocr_fps=self.ocr_fps,
+            ocr_size=self.ocr_size,
+            every_track=self.audio_tracks == "all",
+            time_limit=self.time_limit,
+            time_limit_per_second=self.time_limit_per_second,
+        )
+
+    def clip_spec(self) -> ClipSpec:
+        """The CLIP these settings name."""
+        return ClipSpec(
+            model=self.clip_model,
+            pretrained=self.clip_pretrained,
+            checkpoint=self.clip_checkpoint,
+            device=self.device,
+            batch_size=self.batch_size,
+            offline=self.offline,
+        )
+
+    def sentence_spec(self) -> SentenceSpec:
+        """The sentence model these settings name (None: the installed default)."""
+        return SentenceSpec(model=self.text_model, device=self.device, offline=self.offline)
+
+    def search_params(self) -> SearchParams:
+        """What search needs of these settings. A CLIP or sentence model is passed on only when it
+        was named (option or environment); otherwise the engine loads the index's own."""
+        named = self.model_fields_set
+        return SearchParams(
+            modalities=self.modalities,
+            fusion=self.fusion,
+            weights=self.weights(),
+            retrieval=Retrieval(self.floors(), self.merge_margin, self.max_moment),
+            clip=self.clip_spec() if CLIP_FIELDS & named else None,
+            sentence_model=self.text_model if "text_model" in named else None,
+            device=Device(self.device, self.offline, self.batch_size),
+        )

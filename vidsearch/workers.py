@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -18,7 +18,7 @@ import numpy as np
 
 from indexer.errors import IndexerError, Interrupted, describe
 from indexer.pipeline import Models, StageClock, VideoIndexer
-from indexer.types import IndexedVideo, TextSpan
+from indexer.types import IndexedVideo, Modality, TextSpan
 from vidsearch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ class Job:
     (speech, audio) to add them to its record."""
 
     path: Path
-    adding: tuple[str, ...] = ()
+    adding: tuple[Modality, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Setup:
     settings: Settings
     models: Models
     given: Models | None
-    strict: frozenset[str]
+    strict: frozenset[Modality]
     clock: StageClock
     address: str | None = None
     """Where the cluster is, for backends that use one (None: start or find a local one)."""
@@ -112,7 +112,7 @@ class InProcess:
     file is itself a pipeline: pictures and sound run side by side, decoding ahead of the models)."""
 
     def __init__(self, setup: Setup) -> None:
-        self.indexer = VideoIndexer(setup.settings, setup.models, setup.clock, setup.halt)
+        self.indexer = VideoIndexer(setup.settings.index_params(), setup.models, setup.clock, setup.halt)
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Outcome]]:
         for job in jobs:
@@ -120,13 +120,3 @@ class InProcess:
 
     def close(self) -> None:
         return None
-
-
-def _ray(setup: Setup) -> Workers:
-    from vidsearch.cluster import RayWorkers
-
-    return RayWorkers(setup)
-
-
-BACKENDS: dict[str, Callable[[Setup], Workers]] = {"local": InProcess, "ray": _ray}
-"""Worker backends by name: `local` (this process) and `ray` (a Ray cluster, `index --ray`)."""

@@ -22,10 +22,11 @@ from indexer.encoders import normalise
 from indexer.encoders.hub import reachable
 from indexer.errors import ModelUnavailable, describe
 from indexer.files import content_hash
+from indexer.types import Modality
 
 log = logging.getLogger(__name__)
 
-MODALITY = "visual"
+MODALITY = Modality.VISUAL
 T = TypeVar("T")
 
 

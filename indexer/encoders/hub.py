@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from indexer.errors import ModelUnavailable
+from indexer.types import ModelRole
 
 HF_HUB = "huggingface.co"
 
@@ -34,7 +35,7 @@ def local_dir(configured: str | None) -> Path | None:
     return None
 
 
-def require_hub(modality: str, name: str, offline: bool, ways_out: str, host: str = HF_HUB) -> None:
+def require_hub(modality: ModelRole, name: str, offline: bool, ways_out: str, host: str = HF_HUB) -> None:
     """Raise ModelUnavailable (with `ways_out`) unless downloads are allowed and `host` answers."""
     if offline or not reachable(host):
         why = "offline" if offline else f"{host} cannot be reached"

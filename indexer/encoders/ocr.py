@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from indexer.errors import ModelUnavailable, describe
-from indexer.types import TextLine
+from indexer.types import Modality, TextLine
 
 log = logging.getLogger(__name__)
 
-MODALITY = "ocr"
+MODALITY = Modality.OCR
 RUN_TOGETHER = re.compile(r"^[A-Za-z0-9]{7,}$")
 TEXT_SCORE = 0.5
 """Lowest word-box score kept (RapidOCR's own default, applied here after turning tall boxes)."""

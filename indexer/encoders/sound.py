@@ -29,14 +29,12 @@ import numpy as np
 from indexer.encoders.hub import cache_dir, reachable
 from indexer.errors import ModelUnavailable, describe
 from indexer.files import content_hash
-from indexer.types import TextSpan
+from indexer.types import SAMPLE_RATE, Modality, TextSpan
 
 log = logging.getLogger(__name__)
 
-MODALITY = "audio"
+MODALITY = Modality.AUDIO
 MODEL = "yamnet"
-SAMPLE_RATE = 16_000
-"""Samples per second the model expects."""
 WINDOW = 15_600
 """Samples per scored window (0.975 s): the model's fixed input length."""
 MODEL_FILE = "yamnet.tflite"

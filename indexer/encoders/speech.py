@@ -22,11 +22,11 @@ import numpy as np
 
 from indexer.encoders.hub import Resolvable, cache_dir, local_dir, require_hub
 from indexer.errors import ModelUnavailable, describe
-from indexer.types import TextSpan, Word
+from indexer.types import Modality, TextSpan, Word
 
 log = logging.getLogger(__name__)
 
-MODALITY = "speech"
+MODALITY = Modality.SPEECH
 SENTENCE_END = (".", "?", "!", "。", "？", "！")
 PAUSE = 1.5
 """Seconds of silence between two words that end a span even mid-sentence: Whisper sometimes

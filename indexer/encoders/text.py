@@ -20,10 +20,11 @@ import numpy as np
 from indexer.encoders import normalise
 from indexer.encoders.hub import Resolvable, local_dir, require_hub
 from indexer.errors import ModelUnavailable, describe
+from indexer.types import Space
 
 log = logging.getLogger(__name__)
 
-MODALITY = "text"
+MODALITY = Space.SENTENCE
 DEFAULT = "sentence-transformers/all-MiniLM-L6-v2"
 
 

@@ -1,9 +1,12 @@
 """Starting the search page: `streamlit run ui/app.py` in a child process, told the index through
-the environment (VIDSEARCH_UI_INDEX). Nothing here imports Streamlit; importing it does nothing."""
+the environment (VIDSEARCH_UI_INDEX). The page is a program this one starts, not a module it
+imports: nothing here imports `ui` or Streamlit (the page is found by its path), so the entry
+layer stays below the page, which imports it."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import signal
@@ -16,10 +19,18 @@ from types import FrameType
 
 log = logging.getLogger(__name__)
 
-APP = Path(__file__).resolve().with_name("app.py")
 INDEX_ENV = "VIDSEARCH_UI_INDEX"
+"""The variable the page reads its index directory from."""
 STOP_SECONDS = 10.0
 """How long the server may take to finish after Ctrl-C (or terminate) before it is killed."""
+
+
+def app() -> Path:
+    """The page's script, `ui/app.py`, where the `ui` package is installed beside this one."""
+    spec = importlib.util.find_spec("ui.app")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("the search page (ui/app.py) is not installed")
+    return Path(spec.origin)
 
 
 def command(port: int = 8501, host: str = "127.0.0.1", headless: bool = True) -> list[str]:
@@ -29,7 +40,7 @@ def command(port: int = 8501, host: str = "127.0.0.1", headless: bool = True) ->
         "-m",
         "streamlit",
         "run",
-        str(APP),
+        str(app()),
         "--server.port",
         str(port),
         "--server.address",

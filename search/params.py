@@ -1,0 +1,79 @@
+"""What a caller tells search: how to rank and which query models to load. The entry layer
+builds `SearchParams` from its settings; the defaults here are the settings' defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Protocol
+
+from indexer.encoders.clip import ClipSpec
+from indexer.types import Modality
+
+FLOORS: Mapping[Modality, float] = MappingProxyType(
+    {Modality.VISUAL: 0.22, Modality.SPEECH: 0.37, Modality.OCR: 0.41, Modality.AUDIO: 0.35}
+)
+"""Each modality's no-match floor, in its own scale (CLIP cosine for visual, 0..1 match for the
+word modalities): chosen by `benchmarks/calibrate.py` on the calibration split of the evaluation
+library, so that right answers stay above it and the top hits of off-topic queries fall below."""
+ANY_MATCH: Mapping[Modality, float] = MappingProxyType(
+    {Modality.VISUAL: -1.0, Modality.SPEECH: 0.0, Modality.OCR: 0.0, Modality.AUDIO: 0.0}
+)
+"""No-match floors off: "more like this" ranks neighbours; there is no off-topic query to reject."""
+WEIGHTS: Mapping[Modality, float] = MappingProxyType(
+    {Modality.VISUAL: 1.0, Modality.SPEECH: 1.0, Modality.OCR: 1.0, Modality.AUDIO: 0.8}
+)
+"""Each modality's default weight in the fused ranking: sound labels, a few words from a fixed
+list of 521 classes, count for less than the other modalities (a choice, not calibrated)."""
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """How each modality picks its candidates: `floors` (see FLOORS; a modality left out has
+    floor 0), and for visual hits, touching segments within `merge_margin` of each other's score
+    join into moments of at most `max_moment` seconds (see `search.moments.merge`)."""
+
+    floors: Mapping[Modality, float] = field(default_factory=lambda: dict(FLOORS))
+    merge_margin: float = 0.02
+    max_moment: float = 30.0
+
+    def floor(self, modality: Modality) -> float:
+        return self.floors.get(modality, 0.0)
+
+
+@dataclass(frozen=True)
+class Device:
+    """Where query encoders run and whether they may download: `name` as torch names the device
+    ("auto": CUDA when present), `offline`, and `batch_size` (images per CLIP call)."""
+
+    name: str = "auto"
+    offline: bool = False
+    batch_size: int = 32
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """How a `VideoSearch` ranks, and which query encoders it loads. The entry layer builds it
+    from its settings (`vidsearch.settings.Settings.search_params`), whose defaults are these.
+
+    `modalities`: searched when a call names none (those indexed, of these). `fusion`: a rule of
+    `search.fusion.RULES`; `weights`: each modality's weight in it (a modality left out weighs 1).
+    `retrieval`: no-match floors and how visual hits merge. `clip` / `sentence_model`: a query
+    model named explicitly (it must be the one the index was made with; None: load the index's
+    own). `device`: where and how those models run."""
+
+    modalities: tuple[Modality, ...] = tuple(Modality)
+    fusion: str = "score"
+    weights: Mapping[Modality, float] = field(default_factory=lambda: dict(WEIGHTS))
+    retrieval: Retrieval = field(default_factory=Retrieval)
+    clip: ClipSpec | None = None
+    sentence_model: str | None = None
+    device: Device = field(default_factory=Device)
+
+
+class SearchConfig(Protocol):
+    """Anything that gives search parameters (the entry layer's `Settings` does)."""
+
+    def search_params(self) -> SearchParams: ...
