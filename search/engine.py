@@ -7,6 +7,7 @@ ranking. The CLI, the HTTP API and the page all go through `VideoSearch`, so the
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -120,7 +121,7 @@ class VideoSearch:
         self._sentences = sentences
         self._images = images
         self._clip_model: OpenClip | None = None
-        self._query_vectors: dict[str, np.ndarray | None] = {}
+        self._query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._sentence_vector)
         self._lock = threading.RLock()
 
     @property
@@ -257,14 +258,11 @@ class VideoSearch:
             candidates = [c for c in candidates if filters.admits(c.video)]
         return [self._hit(moment) for moment in fuse(candidates, self.params.weights, self.params.fusion)[:k]]
 
-    def _query_vector(self, text: str) -> np.ndarray | None:
-        """`text` in the sentence space (None: the index has none); the last QUERY_CACHE kept."""
-        if text not in self._query_vectors:
-            encoder = self.sentence_encoder()
-            if len(self._query_vectors) >= QUERY_CACHE:
-                self._query_vectors.pop(next(iter(self._query_vectors)))
-            self._query_vectors[text] = encoder.encode([text])[0] if encoder is not None else None
-        return self._query_vectors[text]
+    def _sentence_vector(self, text: str) -> np.ndarray | None:
+        """`text` in the sentence space (None: the index has none); `_query_vector` is this,
+        remembering the QUERY_CACHE most recently asked."""
+        encoder = self.sentence_encoder()
+        return encoder.encode([text])[0] if encoder is not None else None
 
     def _mean(self, modality: Modality, ids: list[int]) -> np.ndarray | None:
         """The unit mean of the stored vectors `ids` of `modality` (None when there are none)."""
