@@ -15,6 +15,15 @@ looping it, `--long-minutes`), all in one run on this machine:
 - the naive loop: decode every frame at full size (PyAV, RGB) and call each frame model once
   per frame (OCR; CLIP when visual is on), then speech and sound events on the whole track as
   the pipeline does; timed on the first `--naive-seconds` of each video and scaled per video second.
+- the pipeline a user would script instead (as videocr-style tools do): the whole sound track
+  decoded and given to Whisper and to YAMNet at once, one frame a second decoded (PyAV, every
+  frame decoded, one a second converted) and read by OCR whole, every text embedded; timed on
+  the first library (it scales with the length of the video) and taken per video second.
+- the first answer: a fresh `vidsearch search` process on the index the end-to-end run built
+  (imports and the query model included), then p50/p95 of `--queries` searches in one process.
+- peak memory: the end-to-end process's peak resident set (the kernel's figure, `wait4`).
+
+With `--repeat N` every figure is the median of N runs (the table says so).
 
 The visual model has RANDOM weights (no CLIP weights can be downloaded here; speed does not
 depend on their values) and is measured only when `visual` is among `--modalities`; speech,
@@ -22,7 +31,7 @@ OCR, text and YAMNet (`--audio-model`) are the real offline models. Nothing is a
 
 Usage: python benchmarks/bench_index.py [--library data/library] [--long-minutes 10]
             [--modalities speech,ocr,audio] [--audio-model yamnet.tflite] [--naive-seconds 4]
-            [--clip-model ViT-B-32] [--cache /tmp/vidsearch-bench]
+            [--clip-model ViT-B-32] [--cache /tmp/vidsearch-bench] [--repeat 3] [--queries 50]
 """
 
 from __future__ import annotations
@@ -30,12 +39,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -65,9 +75,24 @@ class Counted:
     def __getattr__(self, name: str) -> object:
         return getattr(self.model, name)
 
+    reread_boxes: int = 0
+    rereads: int = 0
+
     def read(self, image: np.ndarray) -> object:
         self.calls += 1
         return self.model.read(image)  # type: ignore[attr-defined]
+
+    def find(self, image: np.ndarray) -> object:
+        self.calls += 1
+        return self.model.find(image)  # type: ignore[attr-defined]
+
+    def reread(self, image: np.ndarray, boxes: Sequence[object]) -> object:
+        self.rereads += 1
+        self.reread_boxes += len(boxes)
+        return self.model.reread(image, boxes)  # type: ignore[attr-defined]
+
+    def group(self, boxes: Sequence[object]) -> object:
+        return self.model.group(boxes)  # type: ignore[attr-defined]
 
     def encode(self, batch: Sequence[object]) -> np.ndarray:
         self.calls += 1
@@ -86,12 +111,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--naive-seconds", type=float, default=4.0, help="seconds of each video the naive loop runs on")
     parser.add_argument("--clip-model", default="ViT-B-32", help="open_clip architecture (random weights)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "vidsearch-bench")
+    parser.add_argument("--repeat", type=int, default=1, help="runs; every figure is their median")
+    parser.add_argument("--queries", type=int, default=50, help="searches timed after the first answer")
     return parser.parse_args(argv)
 
 
 def ensure_library(library: Path) -> list[Path]:
     """The library's videos, synthesising the sample library first when the folder has none."""
-    if not list(discover([library])):
+    if not library.is_dir() or not list(discover([library])):
         script = ROOT / "scripts" / "make_samples.py"
         subprocess.run([sys.executable, str(script), "--out", str(library)], check=True)
     videos = list(discover([library]))
@@ -122,20 +149,62 @@ def settings_for(args: argparse.Namespace) -> Settings:
     return Settings(clip_model=args.clip_model, device="cpu", audio_model=args.audio_model, modalities=chosen)
 
 
-def end_to_end(library: Path, settings: Settings, scratch: Path) -> tuple[float, float]:
-    """(wall seconds, video seconds) of a fresh `vidsearch index` process on `library`."""
+@dataclass(frozen=True)
+class EndToEnd:
+    """A fresh `vidsearch index` process: wall seconds, video seconds, peak resident MB, its index."""
+
+    wall: float
+    video: float
+    peak_mb: float
+    index: Path
+
+
+def cli_env(settings: Settings) -> dict[str, str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "VIDSEARCH_OFFLINE": "1"}
     if settings.audio_model is not None:
         env["VIDSEARCH_AUDIO_MODEL"] = str(settings.audio_model)
+    return env
+
+
+def end_to_end(library: Path, settings: Settings, scratch: Path) -> EndToEnd | None:
+    """A fresh `vidsearch index` of `library` into a new index (None with visual on: no CLIP
+    weights here, the CLI cannot load the visual model)."""
     if "visual" in settings.modalities:
-        return 0.0, 0.0  # no CLIP weights here: the CLI cannot load the visual model
+        return None
+    index = scratch / f"cli-index-{time.monotonic_ns()}"
     command = [str(Path(sys.executable).parent / "vidsearch"), "index", str(library)]
-    command += ["--index", str(scratch / "cli-index"), "--json", "--modalities", ",".join(settings.modalities)]
+    command += ["--index", str(index), "--json", "--modalities", ",".join(settings.modalities)]
     began = time.perf_counter()
-    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command, env=cli_env(settings), stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - began
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"vidsearch index failed with status {process.returncode}")
     videos = list(discover([library]))
-    return wall, sum(decode.probe(v).duration for v in videos)
+    return EndToEnd(wall, sum(decode.probe(v).duration for v in videos), usage.ru_maxrss / 1024, index)
+
+
+def first_answer(index: Path, settings: Settings, queries: int) -> tuple[float, float, float]:
+    """(seconds from starting `vidsearch search` to its answer, p50 and p95 ms of `queries`
+    different searches in one process after the first)."""
+    command = [str(Path(sys.executable).parent / "vidsearch"), "search", "the city tour", "--index", str(index)]
+    began = time.perf_counter()
+    subprocess.run(command, check=True, env=cli_env(settings), stdout=subprocess.DEVNULL)
+    first = time.perf_counter() - began
+    from search import VideoSearch
+
+    engine = VideoSearch(index, settings)
+    engine.search("warm up")
+    words = ["city", "bread", "planets", "soup", "bridge", "television", "lecture", "dinner", "night", "tour"]
+    spent = []
+    for n in range(queries):
+        query = f"{words[n % len(words)]} {words[(n * 7 + 3) % len(words)]} {n}"
+        began = time.perf_counter()
+        engine.search(query)
+        spent.append((time.perf_counter() - began) * 1000)
+    cut = statistics.quantiles(spent, n=20)
+    return first, statistics.median(spent), cut[18]
 
 
 def load_models(settings: Settings, clip_model: str) -> Models:
@@ -180,9 +249,13 @@ def ceiling(videos: Sequence[Path], settings: Settings, models: Models) -> dict[
     """Seconds each model alone takes for the work the pipeline gave it, inputs decoded beforehand."""
     spent: dict[str, float] = {}
     if isinstance(models.ocr, Counted) and models.ocr.calls:
+        ocr = models.ocr.model
         frames = sampled_frames(videos, settings.ocr_size, 12)
-        per_read = timed(lambda: [models.ocr.model.read(f) for f in frames]) / len(frames)  # type: ignore[union-attr]
-        spent["ocr"] = per_read * models.ocr.calls
+        finds = [ocr.find(f) for f in frames]  # type: ignore[attr-defined]
+        per_search = timed(lambda: [ocr.find(f) for f in frames]) / len(frames)  # type: ignore[attr-defined]
+        boxes = max(1, sum(len(b) for b in finds))
+        per_box = timed(lambda: [ocr.reread(f, b) for f, b in zip(frames, finds) if b]) / boxes  # type: ignore[attr-defined]
+        spent["ocr"] = per_search * models.ocr.calls + per_box * models.ocr.reread_boxes
     if isinstance(models.images, Counted) and models.images.items:
         batch = [np.random.default_rng(0).integers(0, 255, (224, 224, 3), np.uint8)] * settings.batch_size
         per_image = timed(lambda: models.images.model.encode(batch)) / len(batch)  # type: ignore[union-attr]
@@ -196,6 +269,33 @@ def ceiling(videos: Sequence[Path], settings: Settings, models: Models) -> dict[
         texts = ["a sentence of about the usual length that speech gives"] * models.sentences.items
         spent["embed-text"] = timed(lambda: models.sentences.model.encode(texts))  # type: ignore[union-attr]
     return spent
+
+
+def scripted(videos: Sequence[Path], models: Models) -> tuple[float, float]:
+    """(seconds, video seconds) of the pipeline a user would script (see the module): whole
+    tracks to Whisper and YAMNet, OCR on one frame a second, every text embedded."""
+    import av
+
+    began = time.perf_counter()
+    texts: list[str] = []
+    for video in videos:
+        track = decode.audio(video)
+        if models.speech is not None and len(track):
+            texts += [span.text for span in models.speech.transcribe(track)[0]]
+        if models.audio is not None and len(track):
+            texts += [span.text for span in models.audio.detect(track)]
+        ocr = models.ocr.model if isinstance(models.ocr, Counted) else models.ocr
+        if ocr is None:
+            continue
+        with av.open(str(video)) as container:
+            due = 0.0
+            for frame in container.decode(video=0):
+                if frame.time is not None and frame.time >= due:
+                    texts += [line.text for line in ocr.read(frame.to_ndarray(format="rgb24"))]  # type: ignore[attr-defined]
+                    due += 1.0
+    if isinstance(models.sentences, Counted) and texts:
+        models.sentences.model.encode(texts)  # type: ignore[attr-defined]
+    return time.perf_counter() - began, sum(decode.probe(v).duration for v in videos)
 
 
 def sampled_frames(videos: Sequence[Path], short_side: int, count: int) -> list[np.ndarray]:
@@ -240,33 +340,106 @@ def x(video_seconds: float, seconds: float) -> str:
     return f"{video_seconds / seconds:7.1f}x" if seconds > 0 else "      -"
 
 
-def report(label: str, library: Path, args: argparse.Namespace, settings: Settings, scratch: Path) -> None:
+@dataclass
+class Run:
+    """The figures of one run on one library (seconds unless named)."""
+
+    video: float = 0.0
+    e2e: float = 0.0
+    peak_mb: float = 0.0
+    wall: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    ceiling: dict[str, float] = field(default_factory=dict)
+    naive_per_second: float = 0.0
+    scripted_per_second: float = 0.0
+    first_answer: float = 0.0
+    query_p50_ms: float = 0.0
+    query_p95_ms: float = 0.0
+    searches: int = 0
+    reread_boxes: int = 0
+
+
+def median_run(runs: Sequence[Run]) -> Run:
+    """Every figure the median of `runs`' (stage by stage)."""
+
+    def middle(values: Sequence[float]) -> float:
+        return statistics.median(values)
+
+    merged = Run()
+    for f in fields(Run):
+        values = [getattr(r, f.name) for r in runs]
+        if isinstance(values[0], dict):
+            keys = {k for v in values for k in v}
+            setattr(merged, f.name, {k: middle([v.get(k, 0.0) for v in values]) for k in sorted(keys)})
+        else:
+            setattr(merged, f.name, type(values[0])(middle(values)))
+    return merged
+
+
+def measure(
+    library: Path, args: argparse.Namespace, settings: Settings, scratch: Path, scripted_rate: float | None
+) -> Run:
+    """One run's figures on `library`; the user-scripted pipeline is timed unless its rate is given."""
     videos = list(discover([library]))
-    e2e_wall, e2e_video = end_to_end(library, settings, scratch)
+    run = Run()
+    fresh = end_to_end(library, settings, scratch)
+    if fresh is not None:
+        run.e2e, run.peak_mb = fresh.wall, fresh.peak_mb
+        run.first_answer, run.query_p50_ms, run.query_p95_ms = first_answer(fresh.index, settings, args.queries)
     models = load_models(settings, args.clip_model)
-    wall, run = index_once(library, scratch / f"{label}-index", settings, models)
-    video = run.video_seconds
-    print(f"\n== {label}: {library} ({len(videos)} videos, {video:.0f} s of video)")
-    if e2e_wall:
-        speed = x(e2e_video, e2e_wall)
-        print(f"  end to end (fresh `vidsearch index`, model loading included): {e2e_wall:.1f} s = {speed}")
-    print(f"  pipeline, models loaded:  {wall:.1f} s = {x(video, wall)}")
-    for stage in STAGES:
-        if run.stage_seconds.get(stage):
-            print(f"    {stage:<13}{run.stage_seconds[stage]:8.2f} s {x(video, run.stage_seconds[stage])}")
-    alone = ceiling(videos, settings, models)
-    total = sum(alone.values())
-    parts = ", ".join(f"{k} {v:.1f} s" for k, v in alone.items())
-    print(f"  model-bound ceiling: {total:.1f} s = {x(video, total)} ({parts})")
-    print(f"  pipeline wall / ceiling = {wall / total:.2f} (1 = as fast as the models alone)")
+    wall, report = index_once(library, scratch / f"index-{time.monotonic_ns()}", settings, models)
+    run.video, run.wall, run.stages = report.video_seconds, wall, dict(report.stage_seconds)
+    run.ceiling = ceiling(videos, settings, models)
     if isinstance(models.ocr, Counted):
-        print(f"  OCR reads {models.ocr.calls} ({models.ocr.calls / video:.2f} per video second)")
+        run.searches, run.reread_boxes = models.ocr.calls, models.ocr.reread_boxes
     naive_frames, covered = naive(videos, models, args.naive_seconds)
-    per_second = naive_frames / covered + (alone.get("speech", 0) + alone.get("audio", 0)) / video
+    sound = run.ceiling.get("speech", 0) + run.ceiling.get("audio", 0)
+    run.naive_per_second = naive_frames / covered + sound / run.video
+    if scripted_rate is None:
+        seconds, covered = scripted(videos, models)
+        scripted_rate = seconds / covered
+    run.scripted_per_second = scripted_rate
+    return run
+
+
+def show(label: str, library: Path, runs: Sequence[Run]) -> None:
+    run = median_run(runs)
+    video = run.video
+    count = len(list(discover([library])))
+    how = f"median of {len(runs)} runs" if len(runs) > 1 else "one run"
+    print(f"\n== {label}: {library} ({count} videos, {video:.0f} s of video; {how})")
+    fastest = run.e2e or run.wall
+    if run.e2e:
+        print(f"  end to end (fresh `vidsearch index`, model loading included): {run.e2e:.1f} s = {x(video, run.e2e)}")
+        print(f"    peak memory of that process: {run.peak_mb:.0f} MB")
+    print(f"  pipeline, models loaded:  {run.wall:.1f} s = {x(video, run.wall)}")
+    for stage in STAGES:
+        if run.stages.get(stage):
+            print(f"    {stage:<13}{run.stages[stage]:8.2f} s {x(video, run.stages[stage])}")
+    total = sum(run.ceiling.values())
+    parts = ", ".join(f"{k} {v:.1f} s" for k, v in run.ceiling.items())
+    print(f"  model-bound ceiling: {total:.1f} s = {x(video, total)} ({parts})")
+    print(f"  pipeline wall / ceiling = {run.wall / total:.2f} (1 = as fast as the models alone)")
+    if run.searches:
+        print(
+            f"  OCR: {run.searches} frames searched for text ({run.searches / video:.2f} per video second), "
+            f"{run.reread_boxes} boxes recognised again"
+        )
+    naive = run.naive_per_second
     print(
-        f"  naive loop: {per_second:.3f} s per video second = {x(1.0, per_second)} "
-        f"(frames: {naive_frames:.1f} s for {covered:.0f} s); pipeline is {per_second * video / wall:.1f}x faster"
+        f"  naive loop: {naive:.3f} s per video second = {x(1.0, naive)}; "
+        f"{'end to end' if run.e2e else 'pipeline'} is {naive * video / fastest:.1f}x faster"
     )
+    user = run.scripted_per_second
+    print(
+        f"  user-scripted pipeline (whole-track Whisper + YAMNet, OCR at 1 fps): {user:.3f} s per video second = "
+        f"{x(1.0, user)}; {'end to end' if run.e2e else 'pipeline'} is {user * video / fastest:.1f}x faster"
+    )
+    if run.first_answer:
+        print(
+            f"  first answer of a fresh `vidsearch search`: {run.first_answer:.2f} s; "
+            f"then p50 {run.query_p50_ms:.1f} ms, p95 {run.query_p95_ms:.1f} ms a query"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -276,11 +449,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("vidsearch indexing throughput (CPU)")
     print(f"  machine    {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"  modalities {','.join(settings.modalities)}  audio model {args.audio_model or 'OFF'}")
+    libraries = [("sample library", args.library)]
+    if args.long_minutes > 0:
+        long = looped_library(videos, args.long_minutes, args.cache)
+        libraries.append((f"{args.long_minutes:g}-minute library", long))
+    rate: float | None = None  # the user-scripted pipeline's, per video second: timed on the first library
     with tempfile.TemporaryDirectory(prefix="vidsearch-bench-") as scratch:
-        report("sample library", args.library, args, settings, Path(scratch))
-        if args.long_minutes > 0:
-            long = looped_library(videos, args.long_minutes, args.cache)
-            report(f"{args.long_minutes:g}-minute library", long, args, settings, Path(scratch))
+        for label, library in libraries:
+            runs = [measure(library, args, settings, Path(scratch), rate) for _ in range(max(1, args.repeat))]
+            rate = statistics.median(r.scripted_per_second for r in runs)
+            show(label, library, runs)
     return 0
 
 

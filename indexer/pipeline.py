@@ -78,7 +78,8 @@ class IndexParams:
     `shots`: where segments are cut. `keyframes`: most keyframes embedded per segment, chosen
     among candidates sampled at `keyframe_fps`; `batch_size`: images per model call.
     `frame_size`: frames are decoded to this (never upscaled) by `decoder` (see
-    `decode.DECODERS`); OCR reads frames of `ocr_size` checked at `ocr_fps`. `every_track`: hear
+    `decode.DECODERS`); OCR reads frames of `ocr_size` checked at `ocr_fps`, searching them for
+    new text at every `ocr_detect_every`-th changed sample (see `ScreenText`). `every_track`: hear
     every audio track, not only the main one. A file may take `time_limit` plus
     `time_limit_per_second` per second of its length (see `Deadline`)."""
 
@@ -90,6 +91,7 @@ class IndexParams:
     decoder: str = "pyav"
     ocr_fps: float = 1.0
     ocr_size: int = 720
+    ocr_detect_every: int = 3
     every_track: bool = True
     time_limit: float = 300.0
     time_limit_per_second: float = 4.0
@@ -280,7 +282,8 @@ class VideoIndexer:
         detector = ShotDetector(info.fps, self.params.shots)
         segmenter = Segmenter(self.params.shots, self.params.keyframe_fps)
         batcher = _KeyframeBatcher(self.models.images, self.params, self.clock)
-        reader = ScreenText(self.models.ocr, self.params.ocr_fps) if self.models.ocr else None
+        ocr = self.models.ocr
+        reader = ScreenText(ocr, self.params.ocr_fps, self.params.ocr_detect_every) if ocr else None
         segments: list[Segment] = []
         cuts: list[float] = []
         last: Frame | None = None

@@ -4,6 +4,17 @@ OCR is the slowest stage on a CPU, so frames are sampled (`fps` per second) and 
 they differ from the last frame read: a little almost anywhere (a caption appears, the camera
 moves) or a lot in one small place (a digit of a counter or a price changes).
 
+Where the reader can run its two steps apart (a `BoxReader`: detect boxes of text, recognise
+them), a changed frame is not searched for text anew each time. Text stays where it was found
+while the pictures around it move: the boxes found are tracked, and at the next samples only
+those whose pixels changed are recognised again (recognition costs about a third of a read).
+The frame is searched anew when any tracked box reads as something else (text changed, went, or
+came in over it), and otherwise `detect_every` - 1 samples after a changed frame that was not
+searched (so at every `detect_every`-th sample on moving pictures); text that came in elsewhere
+since the last search is then recognised, box by box, in the frames kept since then, back to
+the sample it first shows at, so spans start where they did with a search at every sample.
+Only text shown and gone between two searches, in a place no tracked text is, can be missed.
+
 A line seen in consecutive reads is one span from when it appeared to when it was last seen (plus
 one sample interval). Two readings are one line only if they differ by OCR noise (`same_line`),
 never by a number or a word. A reading like the line (`near`) seen at a single sample is taken
@@ -24,8 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.encoders import TextReader
-from indexer.encoders.ocr import known_word
+from indexer.encoders import BoxReader, TextReader
+from indexer.encoders.ocr import TEXT_SCORE, known_word
 from indexer.shots import ShotParams
 from indexer.types import Frame, Modality, TextLine, TextSpan
 
@@ -53,6 +64,9 @@ AT_CUT = 1e-4
 """Seconds within which a sample counts as at a cut (cut times are frame times)."""
 MIN_SHOT = ShotParams.min_shot
 """Seconds a cut must follow the one before to count (the segmenter's default shortest shot)."""
+DETECT_EVERY = 3
+"""Samples within which a changed frame is searched for text anew though no tracked box changed
+its reading (see the module); 1 searches every changed sample."""
 LOOKALIKE = {"0": "o", "1": "l", "5": "s", "8": "b"}
 """Digits the recogniser reads for letters inside a word ("B0ARDING", "c1osed")."""
 
@@ -80,9 +94,11 @@ class _Seen:
 
 
 class ScreenText:
-    """Feed every frame with `push`; `finish(end, cuts)` returns the text spans found."""
+    """Feed every frame with `push`; `finish(end, cuts)` returns the text spans found.
 
-    def __init__(self, reader: TextReader, fps: float) -> None:
+    `reads` counts the frames read (searched for text, or some of their boxes recognised again)."""
+
+    def __init__(self, reader: TextReader, fps: float, detect_every: int = DETECT_EVERY) -> None:
         self.reader = reader
         self.interval = 1.0 / fps
         self._next = 0.0
@@ -90,6 +106,7 @@ class ScreenText:
         self._samples: list[float] = []
         self._open: list[_Line] = []
         self._done: list[_Line] = []
+        self._boxes = _Boxes(reader, detect_every) if isinstance(reader, BoxReader) and detect_every > 1 else None
         self.reads = 0
 
     def push(self, frame: Frame) -> None:
@@ -99,14 +116,34 @@ class ScreenText:
         self._next = frame.time + self.interval
         self._samples.append(frame.time)
         grey = frame.image.mean(axis=2, dtype=np.float32)
-        if self._last_read is not None and not _changed(self._last_read, grey):
+        owed = self._boxes is not None and self._boxes.owed(len(self._samples) - 1)
+        if self._last_read is not None and not owed and not _changed(self._last_read, grey):
             for line in self._open:
                 line.last = len(self._samples) - 1
             return
         self._last_read = grey
         self.reads += 1
         image = frame.detail if frame.detail is not None else frame.image
-        self._update(self.reader.read(image), len(self._samples) - 1)
+        sample = len(self._samples) - 1
+        if self._boxes is None:
+            self._update(self.reader.read(image), sample)
+            return
+        lines, kept = self._boxes.read(image, sample)
+        self._update(lines, sample)
+        if kept:
+            self._backdate([o for o in self._open if o.first == sample], kept)
+
+    def _backdate(self, new: list[_Line], kept: list[tuple[int, np.ndarray]]) -> None:
+        """Move the first sample of lines `new` (first read at a search) back over the frames
+        `kept` since the search before (sample, image; oldest first) that show them already."""
+        assert self._boxes is not None
+        for sample, image in reversed(kept):
+            if not new:
+                return
+            there = self._boxes.reread(image)
+            new = [line for line in new if any(_continues(line, found.text) for found in there)]
+            for line in new:
+                line.first = sample
 
     def _update(self, lines: list[TextLine], sample: int) -> None:
         still: list[_Line] = []
@@ -148,6 +185,64 @@ class ScreenText:
             stop = min(self._samples[at] + self.interval, end, cuts[shot] if shot < len(cuts) else end)
             yield TextSpan(MODALITY, start, max(start, stop), line.text, line.confidence)
             first = at + 1
+
+
+class _Boxes:
+    """The boxes of text last found on screen, recognised again only where their pixels change
+    (see the module)."""
+
+    def __init__(self, reader: BoxReader, every: int) -> None:
+        self.reader = reader
+        self.every = every
+        self.found: list[TextLine] = []
+        self.crops: list[np.ndarray] = []
+        self.kept: list[tuple[int, np.ndarray]] = []
+        self.searched = False
+
+    def owed(self, sample: int) -> bool:
+        """Whether sample `sample` must be searched, changed or not: the oldest changed frame
+        not searched since is `every` - 1 samples old."""
+        return bool(self.kept) and sample - self.kept[0][0] >= self.every - 1
+
+    def read(self, image: np.ndarray, sample: int) -> tuple[list[TextLine], list[tuple[int, np.ndarray]]]:
+        """The lines of text in `image` (of sample `sample`), and, when the frame was searched
+        anew, the frames kept since the search before (sample, image; oldest first)."""
+        if self.searched and not self.owed(sample) and self._still(image):
+            self.kept.append((sample, image))
+            return self.reader.group(self.found), []
+        self.found = [box for box in self.reader.find(image) if box.confidence >= TEXT_SCORE]
+        self.crops = [_crop(image, box) for box in self.found]
+        kept, self.kept, self.searched = self.kept, [], True
+        return self.reader.group(self.found), kept
+
+    def reread(self, image: np.ndarray) -> list[TextLine]:
+        """The lines the boxes found last read as in `image`, an earlier frame."""
+        return self.reader.group(self.reader.reread(image, self.found))
+
+    def _still(self, image: np.ndarray) -> bool:
+        """Whether every box found still reads the same in `image`: recognised again where its
+        pixels changed (then it takes the new reading, so noise does not build up)."""
+        crops = [_crop(image, box) for box in self.found]
+        moved = [i for i, (before, now) in enumerate(zip(self.crops, crops)) if _changed(before, now)]
+        if not moved:
+            return True
+        again = self.reader.reread(image, [self.found[i] for i in moved])
+        for i, box in zip(moved, again):
+            if not _same_box(self.found[i], box):
+                return False
+            self.found[i], self.crops[i] = box, crops[i]
+        return True
+
+
+def _crop(image: np.ndarray, box: TextLine) -> np.ndarray:
+    """The grey pixels of `image` (HxWx3) inside `box`'s bounds."""
+    left, top, right, bottom = (round(v) for v in box.box)
+    return image[max(0, top) : max(0, bottom), max(0, left) : max(0, right)].mean(axis=2, dtype=np.float32)
+
+
+def _same_box(before: TextLine, now: TextLine) -> bool:
+    """Whether a box of text read again still says what it said."""
+    return now.confidence >= TEXT_SCORE and same_line(before.text, now.text)
 
 
 def _continues(line: _Line, text: str) -> bool:

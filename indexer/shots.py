@@ -375,7 +375,7 @@ class Segmenter:
         """Record a frame; returns segments closed because the open stretch grew too long."""
         self._open.frame_times.append(frame.time)
         if frame.time >= self._next_candidate:
-            self._open.candidates.append(replace(frame, detail=None))  # a keyframe needs no OCR copy
+            self._open.candidates.append(replace(frame, enlarged=None))  # a keyframe needs no OCR copy
             self._next_candidate = frame.time + self._step * 0.999
         cap = self._params.max_segment
         if frame.time - self._open.start <= 2 * cap:

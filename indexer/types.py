@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -166,12 +167,18 @@ def main_track(tracks: tuple[AudioTrack, ...]) -> AudioTrack | None:
 @dataclass(frozen=True)
 class Frame:
     """One decoded frame: `time` is its presentation time in seconds; `image` is HxWx3 uint8 RGB at
-    working size; `detail` the same frame larger (for reading text), when it was asked for."""
+    working size; `enlarged`, when the decoder was asked for it, makes `detail`: the same frame
+    larger (for reading text), made only when first read."""
 
     index: int
     time: float
     image: np.ndarray = field(repr=False, compare=False)
-    detail: np.ndarray | None = field(default=None, repr=False, compare=False)
+    enlarged: Callable[[], np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def detail(self) -> np.ndarray | None:
+        """The larger picture (HxWx3 uint8 RGB), or None when none was asked for."""
+        return self.enlarged() if self.enlarged is not None else None
 
 
 @dataclass(frozen=True)
@@ -221,11 +228,14 @@ class TextSpan:
 
 @dataclass(frozen=True)
 class TextLine:
-    """One line of text in a frame: `box` is (left, top, right, bottom) in pixels; `confidence` 0..1."""
+    """One line of text in a frame: `box` is (left, top, right, bottom) in pixels; `confidence` 0..1.
+    A box as the text detector found it also has its four `corners` ((x, y) pixels, clockwise from
+    the top left), which may be turned; a line joined from several boxes has none."""
 
     text: str
     confidence: float
     box: tuple[float, float, float, float]
+    corners: tuple[tuple[float, float], ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -241,3 +241,119 @@ def test_a_small_dense_change_is_seen_and_scattered_noise_is_not() -> None:
     noise.flat[rng.choice(noise.size, 80, replace=False)] = 255.0
     assert _changed(before, digit)
     assert not _changed(before, noise)
+
+
+SLOTS = 3
+"""Places on the tracked screen where a line of text may stand (one above the other)."""
+
+
+@dataclass(frozen=True)
+class Showing:
+    """From `start` to `end` seconds, `slot` of the tracked screen shows `text`."""
+
+    start: float
+    end: float
+    slot: int
+    text: str
+
+
+class TrackedScreen:
+    """A scripted screen read by a fake `BoxReader`: each line stands in its slot as a light band
+    with a white mark where the text's number says, the background showing above and below it
+    inside the box, as through the translucent box of a caption; `moving` redraws the background (noise) every frame,
+    so every box's pixels change at every sample. Counts its searches and recognitions."""
+
+    name = "fake:tracked"
+
+    def __init__(self, script: Sequence[Showing], end: float, moving: bool = True) -> None:
+        self.script = script
+        self.end = end
+        self.moving = moving
+        self.texts = sorted({s.text for s in script})
+        self.finds = 0
+        self.recognised = 0
+
+    def frame(self, index: int) -> Frame:
+        time = index / RATE
+        seed = index if self.moving else 0
+        image = np.random.default_rng(seed).integers(0, 100, (90, 160, 3), dtype=np.uint8)
+        for shown in self.script:
+            if shown.start <= time < shown.end:
+                top, mark = int(self._box(shown.slot)[1]), 20 + 10 * self.texts.index(shown.text)
+                image[top + 4 : top + 8, 20:140] = 200
+                image[top + 4 : top + 8, mark : mark + 6] = 255
+        return Frame(index, time, image)
+
+    def _box(self, slot: int) -> tuple[float, float, float, float]:
+        return (20.0, 10.0 + 25 * slot, 140.0, 22.0 + 25 * slot)
+
+    def _at(self, image: np.ndarray, box: tuple[float, float, float, float]) -> TextLine:
+        row = image[int(box[1]) + 6, 20:140, 0]
+        text = self.texts[int(np.argmax(row == 255)) // 10] if row[-1] == 200 else ""
+        corners = ((box[0], box[1]), (box[2], box[1]), (box[2], box[3]), (box[0], box[3]))
+        return TextLine(text, 0.9 if text else 0.1, box, corners)
+
+    def find(self, image: np.ndarray) -> list[TextLine]:
+        self.finds += 1
+        found = [self._at(image, self._box(slot)) for slot in range(SLOTS)]
+        return [line for line in found if line.text]
+
+    def reread(self, image: np.ndarray, boxes: Sequence[TextLine]) -> list[TextLine]:
+        self.recognised += len(boxes)
+        return [self._at(image, box.box) for box in boxes]
+
+    def group(self, boxes: Sequence[TextLine]) -> list[TextLine]:
+        return sorted((box for box in boxes if box.confidence >= 0.5), key=lambda box: box.box[1])
+
+    def read(self, image: np.ndarray) -> list[TextLine]:
+        return self.group(self.find(image))
+
+
+def tracked_spans(screen: TrackedScreen, detect_every: int) -> list[tuple[str, float, float]]:
+    text = ScreenText(screen, fps=1.0, detect_every=detect_every)
+    for index in range(round(screen.end * RATE)):
+        text.push(screen.frame(index))
+    return times(text.finish(screen.end))
+
+
+TRACKED = {
+    "a caption over moving pictures": ([Showing(0, 12, 0, "CITY TOUR")], 12.0),
+    "a title that comes in between two searches": ([Showing(4, 12, 1, "SECOND TITLE")], 12.0),
+    "a second line beside one that stays": (
+        [Showing(0, 14, 0, "HARBOUR CAM"), Showing(5, 11, 2, "STORM WARNING")],
+        14.0,
+    ),
+    "a counter that changes every second": (
+        [Showing(t, t + 1, 0, f"SCORE {t}") for t in range(9)] + [Showing(2, 9, 1, "LIVE")],
+        9.0,
+    ),
+    "lines that go one by one": (
+        [Showing(0, 4, 0, "ONE"), Showing(0, 7, 1, "TWO"), Showing(3, 10, 2, "THREE")],
+        10.0,
+    ),
+}
+
+
+@pytest.mark.parametrize("moving", [True, False], ids=["moving pictures", "still pictures"])
+@pytest.mark.parametrize("case", list(TRACKED))
+def test_tracking_the_boxes_of_text_gives_the_spans_of_a_search_at_every_sample(case: str, moving: bool) -> None:
+    script, end = TRACKED[case]
+    every_sample = tracked_spans(TrackedScreen(script, end, moving), detect_every=1)
+    expected = sorted((s.text, float(s.start), float(s.end)) for s in script)
+    assert sorted(every_sample) == expected
+    assert sorted(tracked_spans(TrackedScreen(script, end, moving), detect_every=3)) == expected
+
+
+def test_text_that_stays_is_recognised_again_instead_of_searched_for() -> None:
+    script, end = [Showing(0, 30, 0, "CITY TOUR"), Showing(0, 30, 2, "LIVE")], 30.0
+    searched, tracked = TrackedScreen(script, end), TrackedScreen(script, end)
+    tracked_spans(searched, detect_every=1)
+    tracked_spans(tracked, detect_every=3)
+    assert searched.finds == 30
+    assert tracked.finds == 10 and tracked.recognised == 2 * 20
+
+
+def test_a_still_box_is_not_recognised_again() -> None:
+    screen = TrackedScreen([Showing(0, 20, 0, "SLIDE TITLE")], 20.0, moving=False)
+    assert tracked_spans(screen, detect_every=3) == [("SLIDE TITLE", 0.0, 20.0)]
+    assert screen.finds == 1 and screen.recognised == 0

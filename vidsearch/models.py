@@ -44,6 +44,7 @@ def _speech(settings: Settings) -> Built:
         language=settings.language,
         offline=settings.offline,
         threads=settings.cpu_threads(),
+        batch_size=settings.whisper_batch_size,
     )
     whisper = Whisper(spec)
     return whisper, ModelRecord(Modality.SPEECH, whisper.name, 0, True, config=settings.whisper_model or "")

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from indexer.encoders.clip import ClipSpec
+from indexer.encoders.speech import BATCH as SPEECH_BATCH
 from indexer.encoders.text import SentenceSpec
 from indexer.pipeline import IndexParams
 from indexer.shots import ShotParams
@@ -64,6 +65,9 @@ class Settings(BaseSettings):
 
     whisper_model: str | None = Field(None, description="faster-whisper model dir or hub name; default: installed")
     whisper_compute_type: str = Field("default", description="CTranslate2 compute type (default int8 CPU, fp16 GPU)")
+    whisper_batch_size: int = Field(
+        SPEECH_BATCH, ge=1, description="stretches of speech Whisper decodes at once (1: one after another)"
+    )
     language: str | None = Field(None, description="spoken language (ISO code); default: detected per file")
     text_model: str | None = Field(None, description="sentence-transformers dir or hub name; default all-MiniLM-L6-v2")
     audio_tracks: Literal["all", "main"] = Field(
@@ -76,6 +80,12 @@ class Settings(BaseSettings):
     )
     ocr_size: int = Field(
         INDEXING.ocr_size, ge=64, description="short side in pixels of frames read by OCR (never upscaled)"
+    )
+    ocr_detect_every: int = Field(
+        INDEXING.ocr_detect_every,
+        ge=1,
+        description="changed samples between searches for new on-screen text (1: every one; between, "
+        "only the text already found is read again)",
     )
     ocr_detect_side: int = Field(480, ge=32, description="short side frames are scaled up to to find text")
     ocr_confidence: float = Field(0.6, ge=0, le=1, description="lowest OCR line confidence kept")
@@ -174,6 +184,7 @@ class Settings(BaseSettings):
             decoder=self.decoder,
             ocr_fps=self.ocr_fps,
             ocr_size=self.ocr_size,
+            ocr_detect_every=self.ocr_detect_every,
             every_track=self.audio_tracks == "all",
             time_limit=self.time_limit,
             time_limit_per_second=self.time_limit_per_second,

@@ -7,7 +7,7 @@ backend here by name; a backend builds the encoders for one modality from the se
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -53,6 +53,21 @@ class TextReader(Protocol):
     def name(self) -> str: ...
 
     def read(self, image: np.ndarray) -> list[TextLine]: ...
+
+
+@runtime_checkable
+class BoxReader(TextReader, Protocol):
+    """A TextReader whose two steps can be run apart, so text already found is read again
+    without looking for text anew: `find` detects and recognises the boxes of text in an image
+    (each with its `corners`); `reread` recognises the given boxes in another image of the same
+    size (same boxes, new text and confidence); `group` joins boxes into the lines `read` gives.
+    `read(image) == group(find(image))`."""
+
+    def find(self, image: np.ndarray) -> list[TextLine]: ...
+
+    def reread(self, image: np.ndarray, boxes: Sequence[TextLine]) -> list[TextLine]: ...
+
+    def group(self, boxes: Sequence[TextLine]) -> list[TextLine]: ...
 
 
 class SoundDetector(Protocol):
