@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 INDEX  := data/index
 
-.PHONY: install browser speech demo test lint bench eval serve ui clean
+.PHONY: install browser speech demo test lint bench bench-gpu eval serve ui clean
 
 # torch and torchvision must come from PyPI together; uv resolves them there (pip on these
 # machines may prefer a local CPU-only torch wheel that breaks torchvision).
@@ -60,6 +60,10 @@ bench: install
 	$(BIN)/python benchmarks/bench_vectors.py
 	@if [ -f $(INDEX)/index.db ]; then $(BIN)/python benchmarks/bench_api.py --index $(INDEX); \
 	else echo "bench_api: run make demo first (it builds $(INDEX))"; fi
+
+# The GPU figure (benchmarks/gpu.sh installs the GPU builds of onnxruntime and faiss itself); ARGS go to bench_gpu.py.
+bench-gpu:
+	VENV=$(VENV) bash benchmarks/gpu.sh $(ARGS)
 
 serve: install
 	$(BIN)/vidsearch serve --index $(INDEX)

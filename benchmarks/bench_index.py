@@ -118,7 +118,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def ensure_library(library: Path) -> list[Path]:
     """The library's videos, synthesising the sample library first when the folder has none."""
-    if not library.is_dir() or not list(discover([library])):
+    if not library.is_dir() or not list(discover([library])):  # discover() names a missing path as it is
         script = ROOT / "scripts" / "make_samples.py"
         subprocess.run([sys.executable, str(script), "--out", str(library)], check=True)
     videos = list(discover([library]))

@@ -51,7 +51,7 @@ def _speech(settings: Settings) -> Built:
 
 
 def _ocr(settings: Settings) -> Built:
-    reader = RapidOcr(settings.ocr_confidence, settings.ocr_detect_side, settings.cpu_threads())
+    reader = RapidOcr(settings.ocr_confidence, settings.ocr_detect_side, settings.cpu_threads(), settings.device)
     reader.load()
     return reader, ModelRecord(Modality.OCR, reader.name, 0, True)
 

@@ -1,9 +1,10 @@
 """On-screen text with RapidOCR (PP-OCR detection + recognition, ONNX models inside the wheel).
 
-The only module that imports rapidocr and wordninja. Word boxes are grouped into lines; words the
-recogniser ran together (it drops the spaces of small text: "smallcaptionhere") are split again
-with wordninja, so keyword search finds each word. `known_word` lends wordninja's English word
-list to the screen-text tracker (is a changed word another real word, or a misreading?).
+The only module that imports rapidocr, onnxruntime and wordninja. Word boxes are grouped into
+lines; words the recogniser ran together (it drops the spaces of small text: "smallcaptionhere")
+are split again with wordninja, so keyword search finds each word. `known_word` lends wordninja's
+English word list to the screen-text tracker (is a changed word another real word, or a misreading?).
+On a GPU (`device`), its three ONNX sessions run on onnxruntime's CUDA provider when it has one.
 
 Text turned sideways: RapidOCR turns a tall crop (height >= 1.5 x width) a quarter turn
 counter-clockwise before recognising it, which rights text turned clockwise (read top to bottom)
@@ -16,6 +17,7 @@ reads texture as confident CJK: "中中" at 0.78.)
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
 from collections.abc import Sequence
@@ -46,12 +48,18 @@ class RapidOcr:
     `detect_side` is the short side in pixels below which frames are scaled up for detecting
     text (small text gets big enough to find); words are then recognised on crops of the frame
     as given. Detection dominates the cost, which grows with the square of the side.
-    `threads` caps onnxruntime's threads (0: one per core)."""
+    `threads` caps onnxruntime's threads (0: one per core). `device` is "cpu", "auto" or "cuda"
+    ("cuda:N" too, though RapidOCR always runs on the first GPU): the GPU is used when onnxruntime
+    has its CUDA provider (the onnxruntime-gpu package), else the CPU, with a warning when "cuda"
+    was asked for."""
 
-    def __init__(self, min_confidence: float = 0.6, detect_side: int = 480, threads: int = 0) -> None:
+    def __init__(
+        self, min_confidence: float = 0.6, detect_side: int = 480, threads: int = 0, device: str = "cpu"
+    ) -> None:
         self.min_confidence = min_confidence
         self.detect_side = detect_side
         self.threads = threads
+        self.device = device
         self._engine: Any = None
 
     @property
@@ -73,10 +81,18 @@ class RapidOcr:
                 raise ModelUnavailable(MODALITY, "rapidocr", describe(exc)) from exc
         return self._engine
 
+    @property
+    def providers(self) -> dict[str, list[str]]:
+        """The onnxruntime providers each of the engine's sessions (det, cls, rec) runs with, best first."""
+        engine = self.load()
+        sessions = {"det": engine.text_det.infer, "cls": engine.text_cls.infer, "rec": engine.text_rec.session}
+        return {part: list(session.session.get_providers()) for part, session in sessions.items()}
+
     def _options(self) -> dict[str, Any]:
         threads = {"intra_op_num_threads": self.threads} if self.threads > 0 else {}
         # every box comes back, however unsure: a sideways one may read well only once turned
-        return {"det_limit_side_len": self.detect_side, "det_limit_type": "min", "text_score": 0.0, **threads}
+        options = {"det_limit_side_len": self.detect_side, "det_limit_type": "min", "text_score": 0.0, **threads}
+        return {**options, **_cuda_options(self.device)}
 
     def read(self, image: np.ndarray) -> list[TextLine]:
         """Lines of text in `image` (HxWx3 uint8 RGB), top to bottom, confident ones only."""
@@ -113,6 +129,41 @@ class RapidOcr:
         kept = [box for box in boxes if box.confidence >= TEXT_SCORE]
         lines = [line for line in _lines(kept) if line.confidence >= self.min_confidence and line.text]
         return _blocks(lines)
+
+
+CUDA_PROVIDER = "CUDAExecutionProvider"
+
+
+def _cuda_options(device: str) -> dict[str, bool]:
+    """RapidOCR's options that put its three sessions on the GPU, for `device`: none for "cpu", nor
+    when onnxruntime lacks its CUDA provider (a warning then, if "cuda" was asked for), nor for
+    "auto" without a GPU (onnxruntime-gpu lists its provider all the same)."""
+    if device == "cpu":
+        return {}
+    import onnxruntime
+
+    if CUDA_PROVIDER not in onnxruntime.get_available_providers():
+        if device.startswith("cuda"):
+            log.warning("OCR runs on the CPU: onnxruntime has no %s (install onnxruntime-gpu)", CUDA_PROVIDER)
+        return {}
+    if device == "auto" and not _cuda_devices():
+        return {}
+    preload = getattr(onnxruntime, "preload_dlls", None)
+    if preload is not None:  # CUDA and cuDNN from the nvidia-* wheels, found without LD_LIBRARY_PATH
+        preload()
+    return {"det_use_cuda": True, "cls_use_cuda": True, "rec_use_cuda": True}
+
+
+def _cuda_devices() -> int:
+    """GPUs the CUDA driver sees (0 without the driver)."""
+    try:
+        driver = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return 0
+    count = ctypes.c_int(0)
+    if driver.cuInit(0) != 0 or driver.cuDeviceGetCount(ctypes.byref(count)) != 0:
+        return 0
+    return count.value
 
 
 Reading = tuple[list[list[float]], str, float]
