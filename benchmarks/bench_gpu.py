@@ -264,7 +264,7 @@ def index_figure(args: argparse.Namespace, settings: Settings, scratch: Path) ->
     for stage, seconds in report.stage_seconds.items():
         if stage not in STAGES and seconds:
             print(f"    {stage:<13}{seconds:8.2f} s {x(video, seconds)}")
-    for role, label, unit in ((Modality.OCR, "OCR", "reads"), (Modality.VISUAL, "CLIP", "batches")):
+    for role, label, unit in ((Modality.OCR, "OCR", "frames searched"), (Modality.VISUAL, "CLIP", "batches")):
         counted = models.get(role)
         if isinstance(counted, Counted):
             items = f", {counted.items} images" if counted.items else ""

@@ -4,16 +4,15 @@ OCR is the slowest stage on a CPU, so frames are sampled (`fps` per second) and 
 they differ from the last frame read: a little almost anywhere (a caption appears, the camera
 moves) or a lot in one small place (a digit of a counter or a price changes).
 
-Where the reader can run its two steps apart (a `BoxReader`: detect boxes of text, recognise
-them), a changed frame is not searched for text anew each time. Text stays where it was found
-while the pictures around it move: the boxes found are tracked, and at the next samples only
-those whose pixels changed are recognised again (recognition costs about a third of a read).
-The frame is searched anew when any tracked box reads as something else (text changed, went, or
-came in over it), and otherwise `detect_every` - 1 samples after a changed frame that was not
-searched (so at every `detect_every`-th sample on moving pictures); text that came in elsewhere
-since the last search is then recognised, box by box, in the frames kept since then, back to
-the sample it first shows at, so spans start where they did with a search at every sample.
-Only text shown and gone between two searches, in a place no tracked text is, can be missed.
+Where the reader can run its two steps apart (a `BoxReader`: find boxes of text and recognise
+them, then recognise given boxes again), a changed frame is not searched for text each time.
+The changed frames of `detect_every` samples are kept, and only the last is searched; the kept
+ones are read from the boxes of the searches on either side: a box read the same in the same
+place by both stayed all along, and only the others (text that came, went or changed between
+the two searches) are recognised again in each kept frame, about a seventh of a search each (a
+search costs 141 ms a frame of the sample library on 2 cores, one box 21 ms). So a counter keeps
+every value and a title its first and last sample, as with a search at every sample; only text
+shown and gone between two searches in a place that holds no text at either can be missed.
 
 A line seen in consecutive reads is one span from when it appeared to when it was last seen (plus
 one sample interval). Two readings are one line only if they differ by OCR noise (`same_line`),
@@ -64,6 +63,8 @@ AT_CUT = 1e-4
 """Seconds within which a sample counts as at a cut (cut times are frame times)."""
 MIN_SHOT = ShotParams.min_shot
 """Seconds a cut must follow the one before to count (the segmenter's default shortest shot)."""
+OVERLAP = 0.5
+"""Intersection over union at which boxes of two searches are in the same place."""
 DETECT_EVERY = 3
 """Samples within which a changed frame is searched for text anew though no tracked box changed
 its reading (see the module); 1 searches every changed sample."""
@@ -115,35 +116,26 @@ class ScreenText:
             return
         self._next = frame.time + self.interval
         self._samples.append(frame.time)
-        grey = frame.image.mean(axis=2, dtype=np.float32)
-        owed = self._boxes is not None and self._boxes.owed(len(self._samples) - 1)
-        if self._last_read is not None and not owed and not _changed(self._last_read, grey):
-            for line in self._open:
-                line.last = len(self._samples) - 1
-            return
-        self._last_read = grey
-        self.reads += 1
-        image = frame.detail if frame.detail is not None else frame.image
         sample = len(self._samples) - 1
-        if self._boxes is None:
-            self._update(self.reader.read(image), sample)
-            return
-        lines, kept = self._boxes.read(image, sample)
-        self._update(lines, sample)
-        if kept:
-            self._backdate([o for o in self._open if o.first == sample], kept)
+        grey = frame.image.mean(axis=2, dtype=np.float32)
+        changed = self._last_read is None or _changed(self._last_read, grey)
+        if changed:
+            self._last_read = grey
+            self.reads += 1
+        image = frame.detail if frame.detail is not None else frame.image
+        if self._boxes is not None:
+            for at, lines in self._boxes.push(sample, image if changed else None):
+                self._take(at, lines)
+        else:
+            self._take(sample, self.reader.read(image) if changed else None)
 
-    def _backdate(self, new: list[_Line], kept: list[tuple[int, np.ndarray]]) -> None:
-        """Move the first sample of lines `new` (first read at a search) back over the frames
-        `kept` since the search before (sample, image; oldest first) that show them already."""
-        assert self._boxes is not None
-        for sample, image in reversed(kept):
-            if not new:
-                return
-            there = self._boxes.reread(image)
-            new = [line for line in new if any(_continues(line, found.text) for found in there)]
-            for line in new:
-                line.first = sample
+    def _take(self, sample: int, lines: list[TextLine] | None) -> None:
+        """The lines read at `sample`; None: the picture is the one read before."""
+        if lines is not None:
+            self._update(lines, sample)
+            return
+        for line in self._open:
+            line.last = sample
 
     def _update(self, lines: list[TextLine], sample: int) -> None:
         still: list[_Line] = []
@@ -165,6 +157,9 @@ class ScreenText:
         """Every span, in order of appearance; none outlasts `end` seconds or crosses a cut.
         `cuts`: the shot cuts of the video (seconds: the time of the first frame of each new shot);
         like the segmenter, a cut less than a shortest shot after the one before is no cut."""
+        if self._boxes is not None:
+            for at, lines in self._boxes.flush():
+                self._take(at, lines)
         shot_cuts = _shot_cuts(cuts, end)
         shots = [_shot(shot_cuts, time) for time in self._samples]
         seen = _bridged(self._done + self._open, shots)
@@ -187,62 +182,115 @@ class ScreenText:
             first = at + 1
 
 
+Read = tuple[int, "list[TextLine] | None"]
+"""What a sample showed: (sample, lines; None when the picture is the one read before)."""
+
+
 class _Boxes:
-    """The boxes of text last found on screen, recognised again only where their pixels change
-    (see the module)."""
+    """Reads samples a window at a time (see the module): the changed frames of up to `every`
+    samples are kept, then the last one is searched for text, and the frames kept before it are
+    read from the boxes of the two searches around them, recognising again only the boxes whose
+    text is not the same at both searches."""
 
     def __init__(self, reader: BoxReader, every: int) -> None:
         self.reader = reader
         self.every = every
-        self.found: list[TextLine] = []
-        self.crops: list[np.ndarray] = []
-        self.kept: list[tuple[int, np.ndarray]] = []
-        self.searched = False
+        self.found: list[TextLine] | None = None
+        """The confident boxes of the last search, with their readings (None: no search yet)."""
+        self.pending: list[tuple[int, np.ndarray | None]] = []
 
-    def owed(self, sample: int) -> bool:
-        """Whether sample `sample` must be searched, changed or not: the oldest changed frame
-        not searched since is `every` - 1 samples old."""
-        return bool(self.kept) and sample - self.kept[0][0] >= self.every - 1
+    def push(self, sample: int, image: np.ndarray | None) -> list[Read]:
+        """Sample `sample` shows `image` (None: the picture read before); returns the samples
+        whose lines are known now, in order."""
+        if self.found is None and image is not None:
+            self.found = self._search(image)
+            return [(sample, self.reader.group(self.found))]
+        if not self.pending and image is None:
+            return [(sample, None)]
+        self.pending.append((sample, image))
+        if sample - self.pending[0][0] < self.every - 1:
+            return []
+        return self.flush()
 
-    def read(self, image: np.ndarray, sample: int) -> tuple[list[TextLine], list[tuple[int, np.ndarray]]]:
-        """The lines of text in `image` (of sample `sample`), and, when the frame was searched
-        anew, the frames kept since the search before (sample, image; oldest first)."""
-        if self.searched and not self.owed(sample) and self._still(image):
-            self.kept.append((sample, image))
-            return self.reader.group(self.found), []
-        self.found = [box for box in self.reader.find(image) if box.confidence >= TEXT_SCORE]
-        self.crops = [_crop(image, box) for box in self.found]
-        kept, self.kept, self.searched = self.kept, [], True
-        return self.reader.group(self.found), kept
+    def flush(self) -> list[Read]:
+        """Search the last changed frame kept and read every sample kept."""
+        pending, self.pending = self.pending, []
+        last = max((i for i, (_, image) in enumerate(pending) if image is not None), default=-1)
+        if last < 0:
+            return [(sample, None) for sample, _ in pending]
+        before = self.found or []
+        image = pending[last][1]
+        assert image is not None
+        self.found = self._search(image)
+        steady = [box for box in before if any(_same_place(box, now) for now in self.found)]
+        changed = [box for box in before if box not in steady]
+        changed += [now for now in self.found if not any(_same_place(box, now) for box in before)]
+        doubtful = _widest(changed)
+        reads: list[Read] = []
+        for sample, kept in pending[:last]:
+            if kept is None:
+                reads.append((sample, None))
+                continue
+            again = self.reader.reread(kept, doubtful) if doubtful else []
+            seen = _apart(steady + [box for box in again if box.confidence >= TEXT_SCORE])
+            reads.append((sample, self.reader.group(seen)))
+        reads.append((pending[last][0], self.reader.group(self.found)))
+        return reads + [(sample, None) for sample, _ in pending[last + 1 :]]
 
-    def reread(self, image: np.ndarray) -> list[TextLine]:
-        """The lines the boxes found last read as in `image`, an earlier frame."""
-        return self.reader.group(self.reader.reread(image, self.found))
-
-    def _still(self, image: np.ndarray) -> bool:
-        """Whether every box found still reads the same in `image`: recognised again where its
-        pixels changed (then it takes the new reading, so noise does not build up)."""
-        crops = [_crop(image, box) for box in self.found]
-        moved = [i for i, (before, now) in enumerate(zip(self.crops, crops)) if _changed(before, now)]
-        if not moved:
-            return True
-        again = self.reader.reread(image, [self.found[i] for i in moved])
-        for i, box in zip(moved, again):
-            if not _same_box(self.found[i], box):
-                return False
-            self.found[i], self.crops[i] = box, crops[i]
-        return True
-
-
-def _crop(image: np.ndarray, box: TextLine) -> np.ndarray:
-    """The grey pixels of `image` (HxWx3) inside `box`'s bounds."""
-    left, top, right, bottom = (round(v) for v in box.box)
-    return image[max(0, top) : max(0, bottom), max(0, left) : max(0, right)].mean(axis=2, dtype=np.float32)
+    def _search(self, image: np.ndarray) -> list[TextLine]:
+        return [box for box in self.reader.find(image) if box.confidence >= TEXT_SCORE]
 
 
-def _same_box(before: TextLine, now: TextLine) -> bool:
-    """Whether a box of text read again still says what it said."""
-    return now.confidence >= TEXT_SCORE and same_line(before.text, now.text)
+def _same_place(before: TextLine, now: TextLine) -> bool:
+    """Whether two boxes of two searches are one text that stayed: the same reading, overlapping."""
+    return _overlap(before.box, now.box) >= OVERLAP and same_line(before.text, now.text)
+
+
+def _area(box: TextLine) -> float:
+    return (box.box[2] - box.box[0]) * (box.box[3] - box.box[1])
+
+
+def _widest(boxes: list[TextLine]) -> list[TextLine]:
+    """`boxes` less each one that mostly lies in a larger one, or in an earlier one as large
+    (where a text changed, the box of its reading before and the box of its reading after; where
+    two searches cut a line into words differently, the line's box and its words' boxes: one
+    crop, the larger, reads them all)."""
+
+    def inside(i: int, box: TextLine) -> bool:
+        return any(
+            (_area(o), -j) > (_area(box), -i) and _within(box.box, o.box) >= OVERLAP for j, o in enumerate(boxes)
+        )
+
+    return [box for i, box in enumerate(boxes) if not inside(i, box)]
+
+
+def _apart(boxes: list[TextLine]) -> list[TextLine]:
+    """`boxes` less each one that mostly lies in one before it, or holds one mostly (a reading
+    already had there)."""
+    kept: list[TextLine] = []
+    for box in boxes:
+        if not any(_within(box.box, other.box) >= OVERLAP or _within(other.box, box.box) >= OVERLAP for other in kept):
+            kept.append(box)
+    return kept
+
+
+def _within(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """The share of box `a`'s area that lies in box `b` (boxes as (left, top, right, bottom))."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    return width * height / max((a[2] - a[0]) * (a[3] - a[1]), 1e-9)
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two (left, top, right, bottom) boxes."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def _continues(line: _Line, text: str) -> bool:

@@ -344,13 +344,25 @@ def test_tracking_the_boxes_of_text_gives_the_spans_of_a_search_at_every_sample(
     assert sorted(tracked_spans(TrackedScreen(script, end, moving), detect_every=3)) == expected
 
 
-def test_text_that_stays_is_recognised_again_instead_of_searched_for() -> None:
+def test_text_that_stays_over_moving_pictures_is_searched_for_a_third_as_often_and_not_recognised_again() -> None:
     script, end = [Showing(0, 30, 0, "CITY TOUR"), Showing(0, 30, 2, "LIVE")], 30.0
     searched, tracked = TrackedScreen(script, end), TrackedScreen(script, end)
-    tracked_spans(searched, detect_every=1)
-    tracked_spans(tracked, detect_every=3)
+    assert tracked_spans(searched, detect_every=1) == tracked_spans(tracked, detect_every=3)
     assert searched.finds == 30
-    assert tracked.finds == 10 and tracked.recognised == 2 * 20
+    assert tracked.finds == 11 and tracked.recognised == 0  # sample 0, then every third, and the last
+
+
+def test_only_the_box_that_changes_is_recognised_again_in_the_frames_between_searches() -> None:
+    script = [Showing(t, t + 1, 0, f"SCORE {t}") for t in range(9)] + [Showing(0, 9, 1, "LIVE")]
+    screen = TrackedScreen(script, 9.0)
+    assert len(tracked_spans(screen, detect_every=3)) == 10
+    assert screen.finds == 4 and screen.recognised == 5  # searched at 0, 3, 6, 8; SCORE read at 1, 2, 4, 5, 7
+
+
+def test_text_shown_and_gone_between_two_searches_where_no_text_is_can_be_missed() -> None:
+    script, end = [Showing(0, 9, 0, "CITY TOUR"), Showing(4, 5, 2, "FLASH")], 9.0
+    assert ("FLASH", 4.0, 5.0) in tracked_spans(TrackedScreen(script, end), detect_every=1)
+    assert tracked_spans(TrackedScreen(script, end), detect_every=3) == [("CITY TOUR", 0.0, 9.0)]
 
 
 def test_a_still_box_is_not_recognised_again() -> None:
