@@ -8,13 +8,14 @@ INDEX  := data/index
 .PHONY: install browser speech demo test lint bench bench-gpu eval serve ui clean
 
 # torch and torchvision must come from PyPI together; uv resolves them there (pip on these
-# machines may prefer a local CPU-only torch wheel that breaks torchvision).
+# machines may prefer a local CPU-only torch wheel that breaks torchvision). Byte-compiled at
+# install: without .pyc files every `vidsearch search` compiles its libraries first (~0.9 s).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --python $(BIN)/python -e '.[test,models,ray]'
+	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -e '.[test,models,ray]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)

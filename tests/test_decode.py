@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from indexer import decode
 from indexer.errors import VideoError
@@ -34,6 +36,26 @@ def test_every_decoder_streams_every_frame_at_working_size(pattern: Path, decode
     assert times[0] == 0.0
     assert times[-1] == pytest.approx(2.96, abs=1e-3)
     assert times == sorted(times)
+
+
+@pytest.mark.parametrize("decoder", sorted(decode.DECODERS))
+def test_every_decoder_gives_the_larger_copy_for_reading_text_when_asked(pattern: Path, decoder: str) -> None:
+    info = decode.probe(pattern)
+    plain = list(decode.frames(info, 112, decoder))
+    frames = list(decode.frames(info, 112, decoder, detail_side=240))
+    assert [f.time for f in frames] == [f.time for f in plain] and plain[0].detail is None
+    assert frames[0].image.shape == (112, 150, 3) and frames[40].detail.shape == (240, 320, 3)
+    small = np.asarray(Image.fromarray(frames[40].detail).resize((150, 112)), dtype=int)
+    assert abs(small - frames[40].image.astype(int)).mean() < 8  # the same picture
+
+
+def test_pyav_scales_the_larger_copy_only_for_the_frames_whose_copy_is_read(pattern: Path) -> None:
+    info = decode.probe(pattern)
+    frames = list(decode.frames(info, 112, "pyav", detail_side=240))
+    assert all("detail" not in vars(f) for f in frames)
+    assert frames[3].detail is frames[3].detail and "detail" in vars(frames[3])
+    plain = list(decode.frames(info, 112, "pyav"))
+    assert all((a.image == b.image).all() for a, b in zip(frames, plain))  # the working copy does not depend on it
 
 
 def test_frames_are_never_upscaled(pattern: Path) -> None:
