@@ -11,8 +11,10 @@ ones are read from the boxes of the searches on either side: a box read the same
 place by both stayed all along, and only the others (text that came, went or changed between
 the two searches) are recognised again in each kept frame, about a seventh of a search each (a
 search costs 141 ms a frame of the sample library on 2 cores, one box 21 ms). So a counter keeps
-every value and a title its first and last sample, as with a search at every sample; only text
-shown and gone between two searches in a place that holds no text at either can be missed.
+every value and a title its first and last sample, as with a search at every sample. What a
+window can hide: text shown and gone inside it where neither search found text (missed), and a
+text that both searches found in its place but that left and came back between them (taken for
+present throughout).
 
 A line seen in consecutive reads is one span from when it appeared to when it was last seen (plus
 one sample interval). Two readings are one line only if they differ by OCR noise (`same_line`),

@@ -84,8 +84,9 @@ class Settings(BaseSettings):
     ocr_detect_every: int = Field(
         INDEXING.ocr_detect_every,
         ge=1,
-        description="changed samples between searches for new on-screen text (1: every one; between, "
-        "only the text already found is read again)",
+        le=10,
+        description="samples per window of on-screen text reading: only the last changed frame of a window "
+        "is searched for text, the others are read from the boxes found (1: search every changed frame)",
     )
     ocr_detect_side: int = Field(480, ge=32, description="short side frames are scaled up to to find text")
     ocr_confidence: float = Field(0.6, ge=0, le=1, description="lowest OCR line confidence kept")
