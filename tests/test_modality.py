@@ -30,3 +30,12 @@ def test_what_an_index_stored_reads_back_typed() -> None:
     record = ModelRecord(model_role("text"), "all-MiniLM-L6-v2", 384, True)
     assert record.modality == "text" and record.to_json()["modality"] == "text"
     assert Modality.VISUAL.space is Space.CLIP and {m.space for m in Modality} == set(Space)
+
+
+def test_picture_and_sound_models_share_the_cores_they_run_side_by_side_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr("os.sched_getaffinity", lambda _: {0, 1, 2, 3})
+    assert Settings(modalities=("speech", "ocr")).cpu_threads() == 2
+    assert Settings(modalities=("speech", "audio")).cpu_threads() == 4
+    assert Settings(modalities=("visual",)).cpu_threads() == 4
+    assert Settings(modalities=("ocr", "audio"), threads=3).cpu_threads() == 3

@@ -54,15 +54,30 @@ def _likeness(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio()
 
 
-def test_speech_becomes_sentences_with_word_times(shared: Path) -> None:
+@pytest.mark.parametrize("batch_size", [8, 1], ids=["batched", "one stretch at a time"])
+def test_speech_becomes_sentences_with_word_times(shared: Path, batch_size: int) -> None:
     samples = decode.audio(shared / "speech" / "jfk.flac")
-    spans, language = Whisper(WhisperSpec()).transcribe(samples)
+    spans, language = Whisper(WhisperSpec(batch_size=batch_size)).transcribe(samples)
     text = " ".join(s.text for s in spans).lower()
     assert language == "en"
     assert "ask not what your country can do for you" in text.replace(",", "")
     words = [w for s in spans for w in s.words]
     assert all(a.start <= b.start for a, b in itertools.pairwise(words))
     assert words[-1].end == pytest.approx(len(samples) / decode.SAMPLE_RATE, abs=1.5)
+
+
+def test_speech_after_a_long_silence_keeps_its_time_when_stretches_are_decoded_together(shared: Path) -> None:
+    speech = decode.audio(shared / "speech" / "jfk.flac")
+    quiet = np.zeros(decode.SAMPLE_RATE * 45, np.float32)
+    samples = np.concatenate([quiet, speech, quiet, speech])
+    alone, _ = Whisper(WhisperSpec(batch_size=1)).transcribe(speech)
+    spans, _ = Whisper(WhisperSpec()).transcribe(samples)
+    first = [s for s in spans if s.start < 45 + len(speech) / decode.SAMPLE_RATE]
+    second = [s for s in spans if s not in first]
+    length = len(speech) / decode.SAMPLE_RATE
+    for heard, offset in ((first, 45.0), (second, 90.0 + length)):
+        assert heard[0].start == pytest.approx(offset + alone[0].start, abs=0.5)
+        assert heard[-1].end == pytest.approx(offset + alone[-1].end, abs=0.5)
 
 
 def test_silence_has_no_transcript() -> None:

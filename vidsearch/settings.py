@@ -140,14 +140,20 @@ class Settings(BaseSettings):
 
     def cpu_threads(self) -> int:
         """Threads each model may use on the CPU: `threads`, else OMP_NUM_THREADS (Ray sets it to
-        a worker's CPUs), else one per core this process may run on. Whisper's own default (4)
-        oversubscribed 2 cores while OCR ran beside it."""
+        a worker's CPUs), else the cores this process may run on, halved when models of the
+        pictures (OCR, CLIP) and of the sound (Whisper, YAMNet) are both on: the sound is worked
+        on beside the pictures, and their thread pools wait for work by spinning. On 2 cores, a
+        thread each indexed the 10-minute benchmark library in 57 s (72 s of CPU); two each took
+        65 s (112 s of CPU); Whisper's own default (4) was slower still."""
         if self.threads > 0:
             return self.threads
         given = os.environ.get("OMP_NUM_THREADS", "")
         if given.isdigit() and int(given) > 0:
             return int(given)
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        pictures = {Modality.VISUAL, Modality.OCR} & set(self.modalities)
+        sound = {Modality.SPEECH, Modality.AUDIO} & set(self.modalities)
+        return max(1, cores // 2) if pictures and sound else cores
 
     def weights(self) -> dict[Modality, float]:
         """Each modality's weight in the fused ranking."""
