@@ -9,8 +9,8 @@ looping it, `--long-minutes`), all in one run on this machine:
 - per stage: the same indexing in this process with the models already loaded, wall and the
   seconds of each stage from the library's own stage clock. Stages overlap (the sound is worked
   on beside the pictures, frames are decoded ahead), so they can add up to more than the wall.
-- the model-bound ceiling: each model alone, on inputs decoded beforehand, doing the work the
-  pipeline did (as many OCR reads and keyframe embeddings as it made, the whole sound track
+- the model-bound ceiling: each model alone (on every core), on inputs decoded beforehand, doing
+  the work the pipeline did (as many OCR reads and keyframe embeddings as it made, the whole sound track
   transcribed and classified, every span embedded); the ceiling is video seconds over the sum.
 - the naive loop: decode every frame at full size (PyAV, RGB) and call each frame model once
   per frame (OCR; CLIP when visual is on), then speech and sound events on the whole track as
@@ -259,29 +259,30 @@ def timed(call, repeat: int = 1) -> float:  # type: ignore[no-untyped-def]
     return time.perf_counter() - began
 
 
-def ceiling(videos: Sequence[Path], settings: Settings, models: Models) -> dict[str, float]:
-    """Seconds each model alone takes for the work the pipeline gave it, inputs decoded beforehand."""
+def ceiling(videos: Sequence[Path], settings: Settings, work: Models, alone: Models) -> dict[str, float]:
+    """Seconds each model of `alone` (on every core) takes for the work the pipeline gave its
+    models (`work`, counted), inputs decoded beforehand."""
     spent: dict[str, float] = {}
-    if isinstance(models.ocr, Counted) and models.ocr.calls:
-        ocr = models.ocr.model
+    if isinstance(work.ocr, Counted) and isinstance(alone.ocr, Counted) and work.ocr.calls:
+        ocr = alone.ocr.model
         frames = sampled_frames(videos, settings.ocr_size, 12)
         finds = [ocr.find(f) for f in frames]  # type: ignore[attr-defined]
         per_search = timed(lambda: [ocr.find(f) for f in frames]) / len(frames)  # type: ignore[attr-defined]
         boxes = max(1, sum(len(b) for b in finds))
         per_box = timed(lambda: [ocr.reread(f, b) for f, b in zip(frames, finds) if b]) / boxes  # type: ignore[attr-defined]
-        spent["ocr"] = per_search * models.ocr.calls + per_box * models.ocr.reread_boxes
-    if isinstance(models.images, Counted) and models.images.items:
+        spent["ocr"] = per_search * work.ocr.calls + per_box * work.ocr.reread_boxes
+    if isinstance(work.images, Counted) and isinstance(alone.images, Counted) and work.images.items:
         batch = [np.random.default_rng(0).integers(0, 255, (224, 224, 3), np.uint8)] * settings.batch_size
-        per_image = timed(lambda: models.images.model.encode(batch)) / len(batch)  # type: ignore[union-attr]
-        spent["embed"] = per_image * models.images.items
+        per_image = timed(lambda: alone.images.model.encode(batch)) / len(batch)  # type: ignore[union-attr]
+        spent["embed"] = per_image * work.images.items
     tracks = [decode.audio(v) for v in videos]
-    if models.speech is not None:
-        spent["speech"] = timed(lambda: [models.speech.transcribe(t) for t in tracks if len(t)])  # type: ignore[union-attr]
-    if models.audio is not None:
-        spent["audio"] = timed(lambda: [models.audio.detect(t) for t in tracks if len(t)])  # type: ignore[union-attr]
-    if isinstance(models.sentences, Counted) and models.sentences.items:
-        texts = ["a sentence of about the usual length that speech gives"] * models.sentences.items
-        spent["embed-text"] = timed(lambda: models.sentences.model.encode(texts))  # type: ignore[union-attr]
+    if alone.speech is not None:
+        spent["speech"] = timed(lambda: [alone.speech.transcribe(t) for t in tracks if len(t)])  # type: ignore[union-attr]
+    if alone.audio is not None:
+        spent["audio"] = timed(lambda: [alone.audio.detect(t) for t in tracks if len(t)])  # type: ignore[union-attr]
+    if isinstance(work.sentences, Counted) and isinstance(alone.sentences, Counted) and work.sentences.items:
+        texts = ["a sentence of about the usual length that speech gives"] * work.sentences.items
+        spent["embed-text"] = timed(lambda: alone.sentences.model.encode(texts))  # type: ignore[union-attr]
     return spent
 
 
@@ -307,8 +308,8 @@ def scripted(videos: Sequence[Path], models: Models) -> tuple[float, float]:
                 if frame.time is not None and frame.time >= due:
                     texts += [line.text for line in ocr.read(frame.to_ndarray(format="rgb24"))]  # type: ignore[attr-defined]
                     due += 1.0
-    if isinstance(models.sentences, Counted) and texts:
-        models.sentences.model.encode(texts)  # type: ignore[attr-defined]
+    if models.sentences is not None and texts:
+        models.sentences.encode(texts)
     return time.perf_counter() - began, sum(decode.probe(v).duration for v in videos)
 
 
@@ -401,16 +402,18 @@ def measure(
         run.e2e, run.peak_mb = fresh.wall, fresh.peak_mb
         run.first_answer, run.query_p50_ms, run.query_p95_ms = first_answer(fresh.index, settings, args.queries)
     models = load_models(settings, args.clip_model)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    alone = load_models(settings.model_copy(update={"threads": cores}), args.clip_model)
     wall, report = index_once(library, scratch / f"index-{time.monotonic_ns()}", settings, models)
     run.video, run.wall, run.stages = report.video_seconds, wall, dict(report.stage_seconds)
-    run.ceiling = ceiling(videos, settings, models)
+    run.ceiling = ceiling(videos, settings, models, alone)
     if isinstance(models.ocr, Counted):
         run.searches, run.reread_boxes = models.ocr.calls, models.ocr.reread_boxes
-    naive_frames, covered = naive(videos, models, args.naive_seconds)
+    naive_frames, covered = naive(videos, alone, args.naive_seconds)
     sound = run.ceiling.get("speech", 0) + run.ceiling.get("audio", 0)
     run.naive_per_second = naive_frames / covered + sound / run.video
     if scripted_rate is None:
-        seconds, covered = scripted(videos, models)
+        seconds, covered = scripted(videos, alone)
         scripted_rate = seconds / covered
     run.scripted_per_second = scripted_rate
     return run
