@@ -92,9 +92,6 @@ SHOWN = 5
 FRAME_SIZE = 224
 """Short side, pixels, keyframes are decoded to when rebuilt: `Settings.frame_size`'s default
 (the index does not record the size it was made with; the caller passes its setting)."""
-OCR_SIZE = 720
-"""Short side, pixels, of the frames of a video indexed with on-screen text, from which its
-keyframes were scaled down: `Settings.ocr_size`'s default (the caller passes its setting)."""
 TEXT_BATCH = 256
 """Span texts per call of the sentence model while rebuilding."""
 IMAGE_BATCH = 32
@@ -154,7 +151,6 @@ def check(
     sentences: Encoder[str] | Loader[str] | None = None,
     images: Encoder[np.ndarray] | Loader[np.ndarray] | None = None,
     frame_size: int = FRAME_SIZE,
-    ocr_size: int = OCR_SIZE,
     forget_gone: bool = False,
     version: str = "",
 ) -> DoctorReport:
@@ -164,9 +160,11 @@ def check(
     `sentences` and `images` are the index's sentence model and CLIP image tower (or functions
     that make them from the index's `ModelRecord`, called only if needed), with which a repair
     rebuilds missing or damaged vectors; without them, those stay problems that say so.
-    `frame_size` is the short side keyframes were decoded to (`Settings.frame_size`), and
-    `ocr_size` that of the frames they were scaled down from when the video was indexed with
-    on-screen text (`Settings.ocr_size`): decoded the same way, they are the same pictures.
+    `frame_size` is the short side keyframes were decoded to (`Settings.frame_size`): decoded
+    the same way (PyAV scales the picture to it, whether or not text was read from a larger
+    copy), they are the same pictures. Earlier versions scaled a video's keyframes down from the
+    larger copy when they read its text: such keyframes, rebuilt, get vectors a little unlike
+    the lost ones.
     `forget_gone`: a repair deletes the videos whose keyframes have no vectors and whose files
     are gone (else they stay, reported). `version` names the program, stamped as the writer."""
     directory = Path(directory).absolute()
@@ -175,7 +173,7 @@ def check(
     if not repair:
         return _inspect(directory)
     try:
-        rebuilder = _Rebuilder(directory, _loader(sentences), _loader(images), frame_size, ocr_size)
+        rebuilder = _Rebuilder(directory, _loader(sentences), _loader(images), frame_size)
         return _repair(directory, rebuilder, forget_gone, version)
     except IndexUnreadable as exc:  # a repair writes: the disk that refuses a read refuses it
         raise IndexWriteError(directory, exc.reason) from exc
@@ -576,7 +574,6 @@ class _Rebuilder:
     sentences: Loader[str] | None
     images: Loader[np.ndarray] | None
     frame_size: int
-    ocr_size: int
     reasons: dict[Modality, str] = field(default_factory=dict)
     """Why vectors of a kind were not (all) rebuilt."""
 
@@ -660,6 +657,7 @@ class _Rebuilder:
     ) -> tuple[int, dict[Path, int]]:
         """Vectors of the keyframes `need`, decoded again from their videos; (how many were
         added, {video whose file is gone: its keyframes without vector})."""
+        from indexer.decode import frame_at
         from indexer.errors import IndexerError
 
         added, gone, failed = 0, {}, {}
@@ -671,12 +669,10 @@ class _Rebuilder:
             if encoder is None:
                 self.reasons[Modality.VISUAL] = self._image.failure or ""
                 continue
-            known = store.video(video)
-            detail = self.ocr_size if known is not None and Modality.OCR in known.modalities else 0
             keys, frames = [], []
             for key, moment in keyframes:
                 try:
-                    frames.append(_keyframe(video, moment, self.frame_size, detail))
+                    frames.append(frame_at(video, moment, self.frame_size))
                     keys.append(key)
                 except (IndexerError, OSError) as exc:
                     failed[video] = str(exc).splitlines()[0][:200]
@@ -712,25 +708,6 @@ class _Checkpoint:
         if time.monotonic() - self.saved >= CHECKPOINT_SECONDS:
             self.index.save(self.progress)
             self.saved = time.monotonic()
-
-
-def _keyframe(path: Path, moment: float, size: int, detail: int) -> np.ndarray:
-    """The picture a keyframe at `moment` was embedded from, decoded again as the indexer
-    decodes it: at short side `size`, or, for a video indexed with on-screen text, at short side
-    `detail` and scaled down from that (`indexer.decode.frames`)."""
-    from indexer.decode import frame_at, probe, working_size
-
-    if detail <= size:
-        return frame_at(path, moment, size)
-    import cv2
-
-    image = frame_at(path, moment, detail)
-    info = probe(path)
-    width, height = working_size(info, size)
-    width, height = (height, width) if info.rotation in (90, 270) else (width, height)
-    if image.shape[1] != width or image.shape[0] != height:
-        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-    return image
 
 
 def _usable(path: Path, dim: int) -> tuple[VectorIndex | None, str | None]:

@@ -489,7 +489,6 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
         sentences=lambda record: _index_sentences(record, settings),
         images=lambda record: _index_images(record, settings),
         frame_size=settings.frame_size,
-        ocr_size=settings.ocr_size,
         forget_gone=args.forget_gone,
         version=WRITER,
     )
