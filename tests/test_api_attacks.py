@@ -631,3 +631,17 @@ def test_the_openapi_document_lists_every_error_in_the_one_shape(visual: VideoSe
     body = paths["/search/image"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert body["required"] == ["image"]
     assert "Content-Range" in paths["/videos/{video_id}/stream"]["get"]["responses"]["416"]["headers"]
+
+
+def test_the_listening_socket_gets_answers_sent_without_delay() -> None:
+    """asyncio turns Nagle off (TCP_NODELAY) only on sockets made as IPPROTO_TCP; on any other, an
+    answer on a kept-alive connection waited for the client's delayed ACK (48 ms a query)."""
+    sock = api.listen("127.0.0.1", _free_port())
+    try:
+        sock.listen()
+        with socket.create_connection(sock.getsockname()[:2], timeout=5):
+            accepted, _ = sock.accept()
+            with accepted:
+                assert accepted.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
