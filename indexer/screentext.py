@@ -68,8 +68,7 @@ MIN_SHOT = ShotParams.min_shot
 OVERLAP = 0.5
 """Intersection over union at which boxes of two searches are in the same place."""
 DETECT_EVERY = 3
-"""Samples within which a changed frame is searched for text anew though no tracked box changed
-its reading (see the module); 1 searches every changed sample."""
+"""Samples per window of reading (see the module); 1 searches every changed sample."""
 LOOKALIKE = {"0": "o", "1": "l", "5": "s", "8": "b"}
 """Digits the recogniser reads for letters inside a word ("B0ARDING", "c1osed")."""
 
@@ -99,7 +98,7 @@ class _Seen:
 class ScreenText:
     """Feed every frame with `push`; `finish(end, cuts)` returns the text spans found.
 
-    `reads` counts the frames read (searched for text, or some of their boxes recognised again)."""
+    `reads` counts the changed samples: those read, or kept to be read from a window's boxes."""
 
     def __init__(self, reader: TextReader, fps: float, detect_every: int = DETECT_EVERY) -> None:
         self.reader = reader
@@ -120,16 +119,16 @@ class ScreenText:
         self._samples.append(frame.time)
         sample = len(self._samples) - 1
         grey = frame.image.mean(axis=2, dtype=np.float32)
-        changed = self._last_read is None or _changed(self._last_read, grey)
-        if changed:
+        image = None
+        if self._last_read is None or _changed(self._last_read, grey):
             self._last_read = grey
             self.reads += 1
-        image = frame.detail if frame.detail is not None else frame.image
+            image = frame.detail if frame.detail is not None else frame.image
         if self._boxes is not None:
-            for at, lines in self._boxes.push(sample, image if changed else None):
+            for at, lines in self._boxes.push(sample, image):
                 self._take(at, lines)
         else:
-            self._take(sample, self.reader.read(image) if changed else None)
+            self._take(sample, None if image is None else self.reader.read(image))
 
     def _take(self, sample: int, lines: list[TextLine] | None) -> None:
         """The lines read at `sample`; None: the picture is the one read before."""
@@ -184,7 +183,7 @@ class ScreenText:
             first = at + 1
 
 
-Read = tuple[int, "list[TextLine] | None"]
+_Read = tuple[int, "list[TextLine] | None"]
 """What a sample showed: (sample, lines; None when the picture is the one read before)."""
 
 
@@ -201,7 +200,7 @@ class _Boxes:
         """The confident boxes of the last search, with their readings (None: no search yet)."""
         self.pending: list[tuple[int, np.ndarray | None]] = []
 
-    def push(self, sample: int, image: np.ndarray | None) -> list[Read]:
+    def push(self, sample: int, image: np.ndarray | None) -> list[_Read]:
         """Sample `sample` shows `image` (None: the picture read before); returns the samples
         whose lines are known now, in order."""
         if self.found is None and image is not None:
@@ -214,7 +213,7 @@ class _Boxes:
             return []
         return self.flush()
 
-    def flush(self) -> list[Read]:
+    def flush(self) -> list[_Read]:
         """Search the last changed frame kept and read every sample kept."""
         pending, self.pending = self.pending, []
         last = max((i for i, (_, image) in enumerate(pending) if image is not None), default=-1)
@@ -228,7 +227,7 @@ class _Boxes:
         changed = [box for box in before if box not in steady]
         changed += [now for now in self.found if not any(_same_place(box, now) for box in before)]
         doubtful = _widest(changed)
-        reads: list[Read] = []
+        reads: list[_Read] = []
         for sample, kept in pending[:last]:
             if kept is None:
                 reads.append((sample, None))
@@ -248,8 +247,16 @@ def _same_place(before: TextLine, now: TextLine) -> bool:
     return _overlap(before.box, now.box) >= OVERLAP and same_line(before.text, now.text)
 
 
-def _area(box: TextLine) -> float:
-    return (box.box[2] - box.box[0]) * (box.box[3] - box.box[1])
+Box = tuple[float, float, float, float]
+
+
+def _area(box: Box) -> float:
+    """Area of a (left, top, right, bottom) box."""
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def _intersection(a: Box, b: Box) -> float:
+    return _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
 
 
 def _widest(boxes: list[TextLine]) -> list[TextLine]:
@@ -260,7 +267,8 @@ def _widest(boxes: list[TextLine]) -> list[TextLine]:
 
     def inside(i: int, box: TextLine) -> bool:
         return any(
-            (_area(o), -j) > (_area(box), -i) and _within(box.box, o.box) >= OVERLAP for j, o in enumerate(boxes)
+            (_area(o.box), -j) > (_area(box.box), -i) and _within(box.box, o.box) >= OVERLAP
+            for j, o in enumerate(boxes)
         )
 
     return [box for i, box in enumerate(boxes) if not inside(i, box)]
@@ -276,23 +284,15 @@ def _apart(boxes: list[TextLine]) -> list[TextLine]:
     return kept
 
 
-def _within(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """The share of box `a`'s area that lies in box `b` (boxes as (left, top, right, bottom))."""
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    return width * height / max((a[2] - a[0]) * (a[3] - a[1]), 1e-9)
+def _within(a: Box, b: Box) -> float:
+    """The share of box `a`'s area that lies in box `b`."""
+    return _intersection(a, b) / max(_area(a), 1e-9)
 
 
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Intersection over union of two (left, top, right, bottom) boxes."""
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    inter = _intersection(a, b)
+    return inter / max(_area(a) + _area(b) - inter, 1e-9)
 
 
 def _continues(line: _Line, text: str) -> bool:
