@@ -821,6 +821,13 @@ class Database:
         return {path: sorted(times, key=lambda kt: kt[1]) for path, times in found.items()}
 
     @_reads
+    def languages(self) -> set[str]:
+        """The spoken languages (ISO 639-1) detected in complete videos."""
+        with self.sessions() as s:
+            query = select(VideoRow.language).where(VideoRow.complete, VideoRow.language != "").distinct()
+            return set(s.scalars(query))
+
+    @_reads
     def counts(self) -> tuple[int, int, int]:
         """(videos, segments, keyframes) of complete videos."""
         with self.sessions() as s:

@@ -18,9 +18,10 @@ import numpy as np
 
 from indexer import decode
 from indexer import errors as indexer_errors
-from indexer.encoders import Encoder, normalise
+from indexer.encoders import Encoder, QueryEncoder, normalise
 from indexer.encoders.clip import ClipSpec, OpenClip
-from indexer.encoders.text import SentenceEncoder, SentenceSpec
+from indexer.encoders.text import PairedEncoder, Part, SentenceSpec, spec_of
+from indexer.encoders.text import sentence_encoder as make_sentence_encoder
 from indexer.errors import VideoError
 from indexer.types import Modality, Space
 from search.errors import (
@@ -34,6 +35,7 @@ from search.errors import (
     VideoNotIndexed,
 )
 from search.fusion import Candidate, Moment, fuse
+from search.language import QueryLanguage
 from search.params import ANY_MATCH, Device, Retrieval, SearchConfig, SearchParams
 from search.retrieval import Query, span_candidates, visual_candidates
 from search.served import IndexedFile, open_indexed
@@ -87,7 +89,7 @@ def stored_clip_spec(record: ModelRecord, device: Device) -> ClipSpec:
 def stored_sentence_spec(record: ModelRecord, params: SearchParams) -> SentenceSpec:
     """The sentence model an index was built with (from its record; or the one `params` names,
     which must be the same), to run on `params.device`."""
-    model = params.sentence_model or record.config or None
+    model = params.sentence_model or spec_of(record.model, record.config)
     return SentenceSpec(model=model, device=params.device.name, offline=params.device.offline)
 
 
@@ -122,6 +124,7 @@ class VideoSearch:
         self._images = images
         self._clip_model: OpenClip | None = None
         self._query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._sentence_vector)
+        self._query_language: QueryLanguage | None = None
         self._lock = threading.RLock()
 
     @property
@@ -191,7 +194,7 @@ class VideoSearch:
             return None
         with self._lock:
             if self._sentences is None:
-                encoder = SentenceEncoder(stored_sentence_spec(record, self.params))
+                encoder = make_sentence_encoder(stored_sentence_spec(record, self.params))
                 if encoder.name != record.model:
                     raise ModelMismatch(self.store.directory, Space.SENTENCE, record.model, encoder.name)
                 self._sentences = encoder
@@ -207,10 +210,14 @@ class VideoSearch:
         when a query model cannot be had."""
         active = self.ready(modalities)
         with self._lock:
+            sentence = self._query_vector(text) if set(active) - {Modality.VISUAL} else None
+            parts = self._parts() if sentence is not None else ()
             query = Query(
                 text=text,
                 visual=self.text_encoder().encode([text])[0] if Modality.VISUAL in active else None,
-                sentence=self._query_vector(text) if set(active) - {Modality.VISUAL} else None,
+                sentence=sentence,
+                parts=parts,
+                english=self._english(text) if parts else True,
             )
             return self._ranked(query, active, k, filters)
 
@@ -235,6 +242,7 @@ class VideoSearch:
                 if Modality.VISUAL in active
                 else None,
                 sentence=self._mean_spans(video, segment),
+                parts=self._parts(),
             )
             hits = self._ranked(query, active, k + 3, filters, replace(self.params.retrieval, floors=ANY_MATCH))
         return [h for h in hits if not (h.video == video.path and h.start < segment.end and h.end > segment.start)][:k]
@@ -258,11 +266,24 @@ class VideoSearch:
             candidates = [c for c in candidates if filters.admits(c.video)]
         return [self._hit(moment) for moment in fuse(candidates, self.params.weights, self.params.fusion)[:k]]
 
+    def _parts(self) -> tuple[Part, ...]:
+        """How the index's sentence space splits between models (empty: one model)."""
+        encoder = self.sentence_encoder()
+        return encoder.parts if isinstance(encoder, PairedEncoder) else ()
+
+    def _english(self, text: str) -> bool:
+        """Whether a query reads as English (`search.language`), among the index's languages."""
+        if self._query_language is None:
+            self._query_language = QueryLanguage(self.store.languages())
+        return self._query_language.english(text)
+
     def _sentence_vector(self, text: str) -> np.ndarray | None:
         """`text` in the sentence space (None: the index has none); `_query_vector` is this,
         remembering the QUERY_CACHE most recently asked."""
         encoder = self.sentence_encoder()
-        return encoder.encode([text])[0] if encoder is not None else None
+        if encoder is None:
+            return None
+        return (encoder.encode_queries if isinstance(encoder, QueryEncoder) else encoder.encode)([text])[0]
 
     def _mean(self, modality: Modality, ids: list[int]) -> np.ndarray | None:
         """The unit mean of the stored vectors `ids` of `modality` (None when there are none)."""

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.encoders.text import Part
 from indexer.types import Modality, Space
 from search import textmatch
 from search.fusion import Candidate
+from search.language import span_is_english
 from search.moments import ScoredSegment, merge
 from search.params import Retrieval
 from search.store import Store
@@ -32,11 +34,57 @@ outranks a faint one with the same label."""
 @dataclass(frozen=True)
 class Query:
     """What the modalities search with. `text` feeds keyword search; `visual` is a unit vector in
-    the CLIP space, `sentence` one in the sentence space (None where there is none)."""
+    the CLIP space, `sentence` one in the sentence space (None where there is none).
+
+    `parts`: how the sentence space's columns split between models (a paired space,
+    `indexer.encoders.text.PairedEncoder`); empty for one model. `english`: whether the query
+    reads as English (`search.language`); an English-only part scores only English text, and
+    only for English queries; the other part scores the rest."""
 
     text: str = ""
     visual: np.ndarray | None = None
     sentence: np.ndarray | None = None
+    parts: tuple[Part, ...] = ()
+    english: bool = True
+
+    def probes(self) -> list[np.ndarray]:
+        """The vectors to look for neighbours with: one per part that may score (its columns
+        alone), or the sentence vector itself for one model."""
+        if self.sentence is None:
+            return []
+        if not self.parts:
+            return [self.sentence]
+        probes = []
+        for part in self.parts:
+            if part.english and not self.english:
+                continue
+            probe = np.zeros_like(self.sentence)
+            probe[part.start : part.end] = self.sentence[part.start : part.end]
+            probes.append(probe)
+        return probes
+
+    def similarity(self, rows: np.ndarray, english: np.ndarray) -> np.ndarray:
+        """Cosine of the query with each stored row (n, dim), per the part that scores it:
+        for a paired space, the English part's for English rows (`english`, n bools) when the
+        query is English, else the other part's. float32 (n,)."""
+        if self.sentence is None or not len(rows):
+            return np.zeros(len(rows), np.float32)
+        if not self.parts:
+            return (rows @ self.sentence).astype(np.float32)
+        scores = np.zeros(len(rows), np.float32)
+        chosen = np.zeros(len(rows), bool)
+        for part in sorted(self.parts, key=lambda p: not p.english):
+            mine = english & self.english if part.english else ~chosen
+            if mine.any():
+                cosines = _cosines(rows[mine, part.start : part.end], self.sentence[part.start : part.end])
+                scores[mine] = part.scale * cosines + part.shift
+                chosen |= mine
+        return scores
+
+
+def _cosines(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1) * max(float(np.linalg.norm(vector)), 1e-12)
+    return (rows @ vector / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
 def visual_candidates(store: Store, query: Query, params: Retrieval) -> list[Candidate]:
@@ -64,28 +112,32 @@ def visual_candidates(store: Store, query: Query, params: Retrieval) -> list[Can
 
 def span_candidates(store: Store, modality: Modality, query: Query, params: Retrieval) -> list[Candidate]:
     """Spans of `modality` matching the query by meaning or keyword, scored 0..1, floor applied."""
-    similarity = _similarities(store, modality, query.sentence)
+    keys = _neighbours(store, modality, query)
     expression = textmatch.fts_query(query.text)
-    for key, _ in store.keyword(expression, modality, CANDIDATES) if expression else []:
-        similarity.setdefault(key, None)
-    spans = store.spans(list(similarity))
-    missing = [key for key, value in similarity.items() if value is None and key in spans]
+    keys.update(key for key, _ in (store.keyword(expression, modality, CANDIDATES) if expression else []))
+    spans = list(store.spans(sorted(keys)).values())
+    similarity = dict.fromkeys((span.id for span in spans), 0.0)
     text = store.space_model(Space.SENTENCE)
-    if missing and query.sentence is not None and text is not None:
-        for key, vector in zip(missing, store.vectors(modality, text.dim).vectors(missing)):
-            similarity[key] = float(vector @ query.sentence)
+    if spans and query.sentence is not None and text is not None:
+        rows = store.vectors(modality, text.dim).vectors([span.id for span in spans])
+        english = np.fromiter((span_is_english(span) for span in spans), bool, len(spans))
+        similarity.update(zip(similarity, query.similarity(rows, english).tolist()))
     terms = textmatch.terms(query.text)
-    scored = [_span_match(span, similarity.get(span.id) or 0.0, terms) for span in spans.values()]
+    scored = [_span_match(span, similarity[span.id], terms) for span in spans]
     kept = sorted((s for s in scored if s[0] >= params.floor(modality)), key=lambda s: -s[0])
     return [_span_candidate(span, match, words, rank) for rank, (match, span, words) in enumerate(kept, 1)]
 
 
-def _similarities(store: Store, modality: Modality, vector: np.ndarray | None) -> dict[int, float | None]:
+def _neighbours(store: Store, modality: Modality, query: Query) -> set[int]:
+    """The CANDIDATES spans of `modality` nearest the query, per probe (`Query.probes`)."""
     record = store.space_model(Space.SENTENCE)
-    if vector is None or record is None:
-        return {}
-    scores, ids = store.vectors(modality, record.dim).search(vector[None, :], CANDIDATES)
-    return {int(key): float(score) for score, key in zip(scores[0], ids[0]) if key >= 0}
+    if record is None:
+        return set()
+    found: set[int] = set()
+    for probe in query.probes():
+        _, ids = store.vectors(modality, record.dim).search(probe[None, :], CANDIDATES)
+        found.update(int(key) for key in ids[0] if key >= 0)
+    return found
 
 
 def _scored(keyframe: KeyframeRecord, score: float) -> ScoredSegment:

@@ -25,6 +25,7 @@ so that the interrupted videos are indexed again from scratch.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.encoders import Encoder
 from indexer.types import SENTENCE_MODALITIES, IndexedVideo, Modality, ModelRole, Space, TextSpan
 from search.db import SCHEMA_VERSION, Database
 from search.errors import (
@@ -58,6 +60,8 @@ DB_NAME = "index.db"
 LOCK_NAME = ".lock"
 LOCK_TRIES = 3
 LOCK_PAUSE = 0.05
+REEMBED_BATCH = 256
+"""Span texts embedded per call when re-embedding."""
 """A busy lock is tried again after this many seconds (up to LOCK_TRIES times in all): `holder`
 (doctor) probes it for an instant, and a writer starting then must not take that for a writer."""
 DIRTY = "dirty"
@@ -268,6 +272,34 @@ class Store:
             if stored.model != record.model and self._has_vectors(record.role, stored.dim):
                 raise ModelMismatch(self.directory, record.role, stored.model, record.model)
         self.db.set_model(record, self.version)
+
+    def reembed(self, encoder: Encoder[str], record: ModelRecord, batch: int = REEMBED_BATCH) -> int:
+        """A writer's: make `record`'s model (`encoder`) the index's sentence model, computing every
+        span's vector again from its stored text (no video is read: nothing is transcribed or read
+        off the screen again); returns how many spans. The new vectors replace the old ones only
+        when all are made; a crash while they are saved leaves the sentence model marked
+        unavailable (searches say so) until `index --update` runs again."""
+        self._writer()
+        if record.role != Space.SENTENCE or not record.available:
+            raise ValueError(f"not an available sentence model: {record}")
+        rebuilt: dict[Modality, VectorIndex] = {}
+        for kind in SENTENCE_MODALITIES:
+            keys = sorted(self.db.vector_owners(kind))
+            texts = self.db.span_texts(keys)
+            vectors = VectorIndex(record.dim)
+            for start in range(0, len(keys), batch):
+                chunk = [key for key in keys[start : start + batch] if key in texts]
+                if chunk:
+                    vectors.add(np.asarray(chunk, np.int64), encoder.encode([texts[key] for key in chunk]))
+            rebuilt[kind] = vectors
+        unfinished = "re-embedding its spans was interrupted; `vidsearch index --update` finishes it"
+        self._mark_dirty()
+        self.db.set_model(dataclasses.replace(record, available=False, reason=unfinished), self.version)
+        self._vectors.update(rebuilt)
+        self._save_vectors()
+        self.db.set_model(record, self.version)
+        self._mark_clean()
+        return sum(len(v) for v in rebuilt.values())
 
     def _has_vectors(self, role: ModelRole, dim: int) -> bool:
         """Whether vectors made by the model of `role` are stored (transcribers and OCR make
@@ -547,6 +579,10 @@ class Store:
 
     def overlapping(self, video: VideoRecord, start: float, end: float) -> list[SegmentRecord]:
         return self.db.overlapping(video.id, start, end)
+
+    def languages(self) -> set[str]:
+        """The spoken languages (ISO 639-1) of the videos searches see."""
+        return self.db.languages()
 
     def counts(self) -> tuple[int, int, int]:
         """(videos, segments, keyframes) that searches see."""

@@ -260,7 +260,7 @@ def test_tiny_model_matches_sentence_transformers(tmp_path: Path, pooling: str, 
 def test_minilm_in_numpy_matches_sentence_transformers() -> None:
     _minilm()
     pytest.importorskip("sentence_transformers")
-    default, forced, torch = (SentenceEncoder(SentenceSpec(runtime=r)) for r in ("auto", "numpy", "torch"))
+    default, forced, torch = (SentenceEncoder(SentenceSpec("english", runtime=r)) for r in ("auto", "numpy", "torch"))
     assert default.runtime == forced.runtime == "numpy" and torch.runtime == "torch"
     assert default.name == forced.name == torch.name == "st:sentence-transformers/all-MiniLM-L6-v2"
     ours, theirs = forced.encode(TEXTS), torch.encode(TEXTS)
@@ -278,8 +278,9 @@ def test_minilm_in_numpy_never_imports_torch() -> None:
     script = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from indexer.encoders.text import SentenceEncoder, SentenceSpec\n"
-        "encoder = SentenceEncoder(SentenceSpec())\n"
-        "assert encoder.encode(['hello', 'harbour pilots']).shape == (2, 384)\n"
+        "for model in ('english', None):\n"
+        "    encoder = SentenceEncoder(SentenceSpec(model))\n"
+        "    assert encoder.encode(['hello', 'harbour pilots']).shape == (2, 384)\n"
         "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)

@@ -243,6 +243,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             strict=frozenset(named),
             backend="local" if args.ray is None else "ray",
             address=args.ray or None,
+            update=args.update,
         )
     summary = {
         "indexed": [path_text(p) for p in report.indexed],
@@ -250,11 +251,14 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         "failed": [{"path": path_text(f.path), "error": printable(f.error)} for f in report.failed],
         "missing_modalities": [{"modality": m.modality, "reason": m.reason} for m in report.missing],
         "interrupted": [path_text(p) for p in report.interrupted],
+        "reembedded": report.reembedded,
     }
     if args.json:
         _emit(summary)
     else:
         hours = report.video_seconds / 3600
+        if report.reembedded:
+            print(f"{report.reembedded} spans embedded again with the text model now chosen (nothing re-transcribed)")
         print(
             f"{len(report.indexed)} indexed ({hours:.2f} h of video), {len(report.skipped)} unchanged, "
             f"{len(report.failed)} failed; log: {args.index / LOG_NAME}"
@@ -464,10 +468,10 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
 
 def _index_sentences(record: ModelRecord, settings: Settings) -> Encoder[str]:
     """The sentence model an index's spans were embedded with (to rebuild their vectors)."""
-    from indexer.encoders.text import SentenceEncoder
+    from indexer.encoders.text import sentence_encoder
     from search.engine import stored_sentence_spec
 
-    return SentenceEncoder(stored_sentence_spec(record, settings.search_params()))
+    return sentence_encoder(stored_sentence_spec(record, settings.search_params()))
 
 
 def _index_images(record: ModelRecord, settings: Settings) -> Encoder[np.ndarray]:

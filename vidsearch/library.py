@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from indexer import files
+from indexer.encoders import Encoder
 from indexer.errors import NotARegularFile, describe
 from indexer.pipeline import Models, StageClock
-from indexer.types import IndexedVideo, Modality
+from indexer.types import IndexedVideo, Modality, Space
 from search.errors import IndexUnusable, IndexWriteError, VectorFileError, write_failure
 from search.store import DB_NAME, Store
 from search.types import ModelRecord
@@ -56,6 +58,8 @@ class IndexReport:
     """Files at work when the run was asked to stop: neither indexed nor failed; the next run does them."""
     stopped_by: int | None = None
     """The signal (SIGINT, SIGTERM) that asked the run to stop, None when it ran to the end."""
+    reembedded: int = 0
+    """Spans embedded again because the index's sentence model was another (`index --update`)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ def index_paths(
     strict: frozenset[Modality] = frozenset(),
     backend: str = "local",
     address: str | None = None,
+    update: bool = False,
 ) -> IndexReport:
     """Index every video under `paths` into the index directory `index`.
 
@@ -96,6 +101,10 @@ def index_paths(
     each file starts and how it ended; the same goes to `index/vidsearch.log`. `backend` names
     who does the work (`backends.BACKENDS`: "local", or "ray" with the cluster at `address`);
     this process alone writes the store either way.
+
+    With `update`, an index whose spans were embedded by another sentence model than the
+    settings name (or whose re-embedding was interrupted) has them embedded again first, from
+    their stored text (`Store.reembed`); the report's `reembedded` counts them.
 
     Called in the main thread, SIGINT and SIGTERM ask the run to stop: no new file is started,
     the file at work lets go at its next check, what is done is saved, and the report says which
@@ -112,6 +121,8 @@ def index_paths(
         for repair in store.recovered:
             log.info("recovered from an interrupted run: %s", repair)
         try:
+            if update:
+                run.reembed(store)
             run.all(store, files.discover(paths), backend, address)
         finally:
             run.close()
@@ -236,6 +247,7 @@ class _Run:
         self.failed: list[Failure] = []
         self.missing: list[ModelRecord] = []
         self.interrupted: list[Path] = []
+        self.reembedded = 0
         self.video_seconds = 0.0
         self.halt = Halt()
         self.saved_at = time.monotonic()
@@ -255,6 +267,19 @@ class _Run:
         )
         for job, outcome in self.workers.run(itertools.chain([first], jobs)):
             self._write(store, job, outcome)
+
+    def reembed(self, store: Store) -> None:
+        """Embed the index's spans again when its sentence model is not the one the settings name."""
+        stored = store.models().get(Space.SENTENCE)
+        if stored is None or not any(m.space == Space.SENTENCE for m in self.settings.modalities):
+            return
+        encoder, record = registry.sentence_model(self.settings, self.given)
+        if stored.available and stored.model == record.model:
+            return
+        log.info("embedding the index's spans again with %s (they were embedded with %s)", record.model, stored.model)
+        with self.clock.stage("re-embed"):
+            self.reembedded = store.reembed(cast(Encoder[str], encoder), record)
+        log.info("%d spans embedded again with %s", self.reembedded, record.model)
 
     def close(self) -> None:
         if self.workers is not None:
@@ -371,6 +396,7 @@ class _Run:
             dict(self.clock.seconds),
             tuple(self.interrupted),
             self.halt.signal,
+            self.reembedded,
         )
 
 

@@ -15,7 +15,7 @@ from indexer.encoders.clip import OpenClip
 from indexer.encoders.ocr import RapidOcr
 from indexer.encoders.sound import SoundSpec, YamNet
 from indexer.encoders.speech import Whisper, WhisperSpec
-from indexer.encoders.text import SentenceEncoder
+from indexer.encoders.text import sentence_encoder
 from indexer.errors import ModelUnavailable
 from indexer.pipeline import AnyModel, Models
 from indexer.types import Modality, ModelRole, Space
@@ -63,8 +63,8 @@ def _audio(settings: Settings) -> Built:
 
 
 def _text(settings: Settings) -> Built:
-    encoder = SentenceEncoder(settings.sentence_spec())
-    return encoder, ModelRecord(Space.SENTENCE, encoder.name, encoder.dim, True, config=settings.text_model or "")
+    encoder = sentence_encoder(settings.sentence_spec())
+    return encoder, ModelRecord(Space.SENTENCE, encoder.name, encoder.dim, True, config=encoder.config)
 
 
 BUILDERS: dict[ModelRole, Callable[[Settings], Built]] = {
@@ -111,6 +111,12 @@ def resolve(settings: Settings, given: Models | None = None, strict: frozenset[M
         chosen[role] = model
         records.append(record)
     return Resolved(Models.from_roles(chosen), tuple(records))
+
+
+def sentence_model(settings: Settings, given: Models | None = None) -> Built:
+    """The sentence model the settings name (or `given` supplies), with its record; raises ModelUnavailable."""
+    supplied = given.of(Space.SENTENCE) if given is not None else None
+    return _given(Space.SENTENCE, supplied, settings) if supplied else _text(settings)
 
 
 def _given(role: ModelRole, model: AnyModel, settings: Settings) -> Built:

@@ -69,7 +69,11 @@ class Settings(BaseSettings):
         SPEECH_BATCH, ge=1, description="stretches of speech Whisper decodes at once (1: one after another)"
     )
     language: str | None = Field(None, description="spoken language (ISO code); default: detected per file")
-    text_model: str | None = Field(None, description="sentence-transformers dir or hub name; default all-MiniLM-L6-v2")
+    text_model: str | None = Field(
+        None,
+        description="sentence model: 'multilingual' (multilingual-e5-small, the default), 'english' "
+        "(all-MiniLM-L6-v2), or a sentence-transformers dir or hub name",
+    )
     audio_tracks: Literal["all", "main"] = Field(
         "all", description="audio tracks heard: all, or only the main one (flagged default, else the first)"
     )
@@ -210,7 +214,7 @@ class Settings(BaseSettings):
 
     def sentence_spec(self) -> SentenceSpec:
         """The sentence model these settings name (None: the installed default)."""
-        return SentenceSpec(model=self.text_model, device=self.device, offline=self.offline)
+        return SentenceSpec(model=self.text_model, device=self.device, offline=self.offline, threads=self.cpu_threads())
 
     def search_params(self) -> SearchParams:
         """What search needs of these settings. A CLIP or sentence model is passed on only when it

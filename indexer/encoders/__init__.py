@@ -30,6 +30,14 @@ class Encoder(Protocol[T_contra]):
         ...
 
 
+@runtime_checkable
+class QueryEncoder(Encoder[str], Protocol):
+    """A text encoder that embeds queries unlike passages (E5's "query: " prefix): `encode` is
+    for what is said or shown, `encode_queries` for what people search with; same shapes."""
+
+    def encode_queries(self, batch: Sequence[str]) -> np.ndarray: ...
+
+
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit L2 length, as float32 (zero rows stay zero)."""
     vectors = np.asarray(vectors, dtype=np.float32)
