@@ -167,5 +167,6 @@ def test_index_then_search_in_italian_and_chinese_from_another_process(
     more = tmp_path / "more.mp4"
     shutil.copy(coloured, more)
     other = ["--clip-model", str(TINY_CLIP), "--clip-checkpoint", str(tiny_checkpoint)]
-    assert main(["index", str(more), "--index", str(index), "--modalities", "visual", *other]) == 1
-    assert "holds visual vectors of open_clip:tiny-xlmr-clip:sha256-" in capsys.readouterr().err
+    for paths in ([str(more)], ["--update"]):
+        assert main(["index", *paths, "--index", str(index), "--modalities", "visual", *other]) == 1
+        assert "holds visual vectors of open_clip:tiny-xlmr-clip:sha256-" in capsys.readouterr().err
