@@ -60,6 +60,27 @@ def test_queries_in_other_languages_become_unit_vectors_in_the_image_space(clip:
     assert clip.name.startswith("open_clip:tiny-xlmr-clip:sha256-")
 
 
+def test_a_query_costs_its_own_length_not_the_context_and_gives_the_same_vector(clip: OpenClip) -> None:
+    """Queries run as long as the longest in their batch (not open_clip's 77-token context), and
+    their vectors are those of the full-context forward pass, alone or batched with longer ones."""
+    model, _, tokenizer, _ = clip.load()
+    padded = tokenizer(QUERIES)
+    full = model.encode_text(padded)
+    full = (full / full.norm(dim=-1, keepdim=True)).numpy()
+    alone = np.concatenate([clip.texts.encode([query]) for query in QUERIES])
+    np.testing.assert_allclose(alone, full, atol=1e-5)
+    np.testing.assert_allclose(clip.texts.encode(QUERIES), full, atol=1e-5)
+    seen: list[int] = []
+    hook = model.text.transformer.register_forward_pre_hook(
+        lambda _m, _a, kw: seen.append(kw["input_ids"].shape[1]), with_kwargs=True
+    )
+    try:
+        clip.texts.encode(QUERIES[1:2])
+    finally:
+        hook.remove()
+    assert seen == [int((padded[1] != 1).sum())] and seen[0] < padded.shape[1] == 77
+
+
 def test_the_same_checkpoint_gives_the_same_vectors_again(clip: OpenClip, multilingual: tuple[Path, Path]) -> None:
     config, checkpoint = multilingual
     again = OpenClip(ClipSpec(model=str(config), checkpoint=checkpoint, device="cpu"))

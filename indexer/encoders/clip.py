@@ -203,7 +203,7 @@ class OpenClip:
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors for query strings, in the same space as `encode_images`."""
         model, _, tokenizer, device = self.load()
-        features = model.encode_text(tokenizer(list(texts)).to(device))
+        features = model.encode_text(_unpadded(tokenizer(list(texts)), model).to(device))
         return normalise(features.float().cpu().numpy())
 
     @functools.cached_property
@@ -330,6 +330,24 @@ def _hub_host(cfg: dict[str, Any]) -> str:
 
         return urlparse(constants.ENDPOINT).hostname or "huggingface.co"
     return urlparse(cfg.get("url", "")).hostname or "the download server"
+
+
+TRIMMABLE_POOLERS = frozenset({"MeanPooler", "ClsPooler", "ClsLastHiddenStatePooler"})
+"""open_clip's poolers of Hugging Face text towers whose vectors do not depend on trailing padding."""
+
+
+def _unpadded(tokens: Any, model: Any) -> Any:
+    """`tokens` (batch x context ids, padded on the right) without the columns that are padding in
+    every row, for a Hugging Face text tower that masks padding out (attention mask from the pad
+    id, `TRIMMABLE_POOLERS`): the same vectors (within float rounding) for a fraction of the work,
+    as a query of 15 tokens then runs 15 positions, not the context's 77. open_clip's built-in
+    tower adds all 77 positional embeddings and pools at the end-of-text token, so it keeps them."""
+    text = getattr(model, "text", None)
+    pad = getattr(getattr(text, "config", None), "pad_token_id", None)
+    if pad is None or type(getattr(text, "pooler", None)).__name__ not in TRIMMABLE_POOLERS:
+        return tokens
+    used = (tokens != pad).any(dim=0).nonzero()
+    return tokens[:, : int(used.max()) + 1] if len(used) else tokens
 
 
 def _pick_device(device: str) -> str:
