@@ -66,8 +66,15 @@ NAMES = ",".join(Modality)
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--clip-model", help="open_clip architecture (default ViT-B-32) or model-config JSON file")
-    parser.add_argument("--clip-pretrained", help="open_clip pretrained tag (default laion2b_s34b_b79k)")
+    parser.add_argument(
+        "--clip-model",
+        help="open_clip architecture (default ViT-B-32; multilingual: xlm-roberta-base-ViT-B-32) "
+        "or model-config JSON file",
+    )
+    parser.add_argument(
+        "--clip-pretrained",
+        help="open_clip pretrained tag (default: laion2b_s34b_b79k for ViT-B-32, else the model's only tag)",
+    )
     parser.add_argument("--clip-checkpoint", type=Path, help="local CLIP weights file")
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
     parser.add_argument("--offline", action="store_true", default=None, help="never download model weights")

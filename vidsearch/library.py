@@ -29,7 +29,7 @@ from search.types import ModelRecord
 from vidsearch import WRITER
 from vidsearch import models as registry
 from vidsearch.backends import BACKENDS
-from vidsearch.settings import Settings
+from vidsearch.settings import CLIP_FIELDS, Settings
 from vidsearch.workers import Failure, Heard, Job, Outcome, Setup, Stopped, Workers, reason
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,11 @@ class _Run:
         """Videos put since the last save."""
 
     def all(self, store: Store, paths: Iterable[Path], backend: str, address: str | None) -> None:
-        """Plan, work and write every file; the workers start when the first job needs them."""
+        """Plan, work and write every file; the workers start when the first job needs them. A CLIP
+        named (option or environment) for an index of another CLIP's vectors stops the run with
+        ModelMismatch at once, even when no file needs work (`--update` re-embeds nothing)."""
+        if CLIP_FIELDS & self.settings.model_fields_set and store.space_model(Space.CLIP) is not None:
+            self._models(store)
         jobs = self._plan(store, paths)
         first = next(jobs, None)
         if first is None:

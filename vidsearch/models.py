@@ -31,7 +31,7 @@ def _visual(settings: Settings) -> Built:
     spec = settings.clip_spec()
     clip = OpenClip(spec)
     name = clip.name
-    weights = str(spec.checkpoint.absolute()) if spec.checkpoint else spec.pretrained
+    weights = str(spec.checkpoint.absolute()) if spec.checkpoint else clip.pretrained
     config = str(Path(spec.model).absolute()) if spec.model.endswith(".json") else spec.model
     return clip.images, ModelRecord(Modality.VISUAL, name, clip.dim, True, config=config, weights=weights)
 

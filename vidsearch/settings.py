@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from indexer.encoders.clip import ClipSpec
+from indexer.encoders.clip import DEFAULT_MODEL, DEFAULT_PRETRAINED, ClipSpec
 from indexer.encoders.speech import BATCH as SPEECH_BATCH
 from indexer.encoders.text import SentenceSpec
 from indexer.pipeline import IndexParams
@@ -35,8 +35,16 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="VIDSEARCH_", frozen=True)
 
-    clip_model: str = Field("ViT-B-32", description="open_clip architecture name, or a model-config JSON file")
-    clip_pretrained: str = Field("laion2b_s34b_b79k", description="open_clip pretrained tag (hub weights)")
+    clip_model: str = Field(
+        DEFAULT_MODEL,
+        description="open_clip architecture name (xlm-roberta-base-ViT-B-32: queries in ~100 languages), "
+        "or a model-config JSON file",
+    )
+    clip_pretrained: str = Field(
+        DEFAULT_PRETRAINED,
+        description=f"open_clip pretrained tag (hub weights); unless named, {DEFAULT_PRETRAINED} for "
+        f"{DEFAULT_MODEL}, else the architecture's only tag (laion5b_s13b_b90k for xlm-roberta-base-ViT-B-32)",
+    )
     clip_checkpoint: Path | None = Field(None, description="local CLIP weights file; overrides the pretrained tag")
     device: str = Field("auto", description="'auto' (CUDA when present, else CPU), 'cpu', 'cuda', 'cuda:1'...")
     threads: int = Field(0, ge=0, description="CPU threads per model (0: OMP_NUM_THREADS, else one per core)")
@@ -202,10 +210,13 @@ class Settings(BaseSettings):
         )
 
     def clip_spec(self) -> ClipSpec:
-        """The CLIP these settings name."""
+        """The CLIP these settings name; another architecture than the default, named without a
+        pretrained tag, comes with its own (`ClipSpec`)."""
+        named = self.model_fields_set
+        own_tag = "clip_model" in named and "clip_pretrained" not in named
         return ClipSpec(
             model=self.clip_model,
-            pretrained=self.clip_pretrained,
+            pretrained="" if own_tag else self.clip_pretrained,
             checkpoint=self.clip_checkpoint,
             device=self.device,
             batch_size=self.batch_size,
