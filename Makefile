@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 INDEX  := data/index
 
-.PHONY: install browser speech demo test lint bench bench-gpu eval serve ui clean
+.PHONY: install browser speech voices demo test lint bench bench-gpu eval serve ui clean
 
 # torch and torchvision must come from PyPI together; uv resolves them there (pip on these
 # machines may prefer a local CPU-only torch wheel that breaks torchvision). Byte-compiled at
@@ -72,9 +72,25 @@ serve: install
 ui: install
 	$(BIN)/vidsearch ui --index $(INDEX)
 
+# The evaluation library also speaks Italian, Russian and Catalan with Debian's festival and draws Chinese with a
+# CJK font; install them where we may (root + apt). Without them it is made without those videos and their queries.
+VOICES := festival festvox-italp16k festvox-ru festvox-ca-ona-hts fonts-wqy-zenhei
+voices:
+	@missing=""; for p in $(VOICES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1; }; \
+	  missing=""; for p in $(VOICES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: not installed:$$missing (as root: apt-get install$$missing)."; \
+	  echo "make: the evaluation library will lack the Italian, Russian, Catalan or Chinese videos (and queries) these make;"; \
+	  echo "make: scripts/make_eval_library.py says which. Figures are then not comparable with a full library's."; \
+	fi
+
 # The evaluation may borrow the test YAMNet beside the repo too (sound search is off without it).
 EVAL := data/eval
-eval: install
+eval: install speech voices
 	$(BIN)/python scripts/make_eval_library.py --out $(EVAL)/calibration --split calibration
 	$(BIN)/python scripts/make_eval_library.py --out $(EVAL)/test --split test
 	for split in calibration test; do \

@@ -6,6 +6,10 @@ every off-topic query. A floor is good when right answers stay above it and off-
 fall below it; the script prints both distributions and, per modality, the floor that maximises
 (share of right answers kept) + (share of off-topic queries rejected) - 1 (Youden's J).
 
+Queries in other languages count for the modality that answers them: speech answers `same:*` and
+`cross:*` (but `cross:en-zh`), OCR answers `screen:*` and `cross:en-zh`; every `offtopic*` kind is
+off-topic, and the off-topic top scores are also printed per kind (per language).
+
 It prints figures only; the chosen floors go into `vidsearch/settings.py` by hand, with the
 numbers that justify them.
 
@@ -16,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import defaultdict
 from collections.abc import Sequence
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import numpy as np
@@ -28,24 +34,43 @@ from search import VideoSearch  # noqa: E402
 from search.evaluate import Case, hit_matches, load_cases  # noqa: E402
 from vidsearch.settings import Settings  # noqa: E402
 
-ANSWERS = {"speech": ("speech_keyword", "speech_paraphrase", "cross_modal"), "ocr": ("ocr", "cross_modal")}
-ANSWERS["audio"] = ("audio",)
-ANSWERS["visual"] = ()
+ANSWERS = {
+    "speech": ("speech_keyword", "speech_paraphrase", "cross_modal", "same:*", "cross:*"),
+    "ocr": ("ocr", "cross_modal", "screen:*", "cross:en-zh"),
+    "audio": ("audio",),
+    "visual": (),
+}
+"""The kinds (fnmatch patterns) each modality should answer, less those in `NOT_ANSWERS`."""
+NOT_ANSWERS = {"speech": ("cross:en-zh",)}
+"""English queries for Chinese on-screen text are OCR's, not speech's."""
 OFF_TOPIC = ("offtopic", "off-topic")
+"""Off-topic kinds start with one of these ("offtopic:it" too)."""
 DEPTH = 50
 STRICT = 0.975
 
 
-def scores(engine: VideoSearch, cases: Sequence[Case], modality: str, root: Path) -> tuple[list[float], list[float]]:
-    """(scores of the first right hit of answerable queries, top-hit scores of off-topic queries)."""
-    right, wrong = [], []
+def answers(modality: str, kind: str) -> bool:
+    """Whether queries of `kind` are ones that `modality` should answer."""
+    wanted = any(fnmatchcase(kind, pattern) for pattern in ANSWERS[modality])
+    return wanted and not any(fnmatchcase(kind, pattern) for pattern in NOT_ANSWERS.get(modality, ()))
+
+
+def off_topic(kind: str) -> bool:
+    return kind.startswith(OFF_TOPIC)
+
+
+def scores(
+    engine: VideoSearch, cases: Sequence[Case], modality: str, root: Path
+) -> tuple[list[float], dict[str, list[float]]]:
+    """(scores of the first right hit of answerable queries, top-hit scores of off-topic queries by kind)."""
+    right: list[float] = []
+    wrong: dict[str, list[float]] = defaultdict(list)
     for case in cases:
-        answerable = case.kind in ANSWERS[modality]
-        if not answerable and case.kind not in OFF_TOPIC:
+        if not answers(modality, case.kind) and not off_topic(case.kind):
             continue
         hits = engine.search(case.query, DEPTH, (modality,))
-        if case.kind in OFF_TOPIC:
-            wrong.append(hits[0].evidence[0].score if hits else 0.0)
+        if off_topic(case.kind):
+            wrong[case.kind].append(hits[0].evidence[0].score if hits else 0.0)
             continue
         found = next((h for h in hits if hit_matches(case, h, root)), None)
         right.append(found.evidence[0].score if found else 0.0)
@@ -87,11 +112,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     zero = Settings(floor_visual=-1.0, floor_speech=0.0, floor_ocr=0.0, floor_audio=0.0)
     with VideoSearch(args.index, zero) as engine:
         for modality in engine.searchable():
-            right, wrong = scores(engine, cases, modality, args.queries.parent)
+            right, by_kind = scores(engine, cases, modality, args.queries.parent)
+            wrong = [score for kind in sorted(by_kind) for score in by_kind[kind]]
             floor, kept, rejected = best_floor(right, wrong)
             print(f"{modality}")
             print(f"  right answers   {describe(right)}")
             print(f"  off-topic tops  {describe(wrong)}")
+            if len(by_kind) > 1:
+                width = max(map(len, by_kind))
+                for kind in sorted(by_kind):
+                    print(f"    {kind:{width}}  {describe(by_kind[kind])}")
             print(f"  floor {floor:.3f}: keeps {kept:.0%} of right answers, rejects {rejected:.0%} of off-topic")
             strict = strict_floor(wrong, STRICT)
             kept = float(np.mean([x >= strict for x in right])) if right else 0.0

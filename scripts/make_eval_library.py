@@ -6,6 +6,14 @@ folder when present). Every scene carries spoken sentences (flite's `slt` voice)
 captions, and synthetic sound events at known times; sounds never overlap speech. Both splits share
 one layout (`LAYOUT`) but have different sentences, titles and queries.
 
+After those twelve come the videos of `eval_multilingual.WORLD_LAYOUT` (content in eval_multilingual.py):
+two each of Italian, Russian and Catalan speech (Debian festival voices) and two of Chinese titles and
+captions (a CJK font), with queries of the kinds `same:<lang>`, `cross:en-<lang>`, `screen:zh`,
+`cross:en-zh`; queries in Italian, Spanish and Russian for the English speech (`cross:<lang>-en`); and
+off-topic queries in every language (`offtopic:<lang>`). Without festival, one of its voices or a CJK
+font, the videos (and queries) that need it are left out with a warning on stderr and recorded under
+`missing` in library.json; the other videos keep their names and numbers.
+
 Outputs in `--out`: `<split>_NN.mp4` (H.264 + AAC, 640x360, 25 fps), `library.json` (scenes,
 sentences, texts and sounds of every video, in seconds) and `queries.jsonl` (one query a line:
 query, video, start, end, kind; off-topic queries have video null). Existing videos are kept
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import array
+import functools
 import hashlib
 import json
 import math
@@ -28,17 +37,44 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 import wave
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 try:
+    from eval_multilingual import (
+        CALIBRATION_WORLD,
+        LANGUAGES,
+        OFFTOPIC_LANGUAGES,
+        SCREEN_LANGUAGE,
+        TEST_WORLD,
+        TRANSLATED,
+        WORLD_LAYOUT,
+        Language,
+        Said,
+        Sign,
+        World,
+    )
     from make_samples import FPS, HEIGHT, ROOT, SAMPLE_RATE, WIDTH, escape, find_font, has_filter, speak
 except ImportError:  # imported as scripts.make_eval_library
+    from scripts.eval_multilingual import (
+        CALIBRATION_WORLD,
+        LANGUAGES,
+        OFFTOPIC_LANGUAGES,
+        SCREEN_LANGUAGE,
+        TEST_WORLD,
+        TRANSLATED,
+        WORLD_LAYOUT,
+        Language,
+        Said,
+        Sign,
+        World,
+    )
     from scripts.make_samples import FPS, HEIGHT, ROOT, SAMPLE_RATE, WIDTH, escape, find_font, has_filter, speak
 
 RENDER_VERSION = "1"
@@ -62,6 +98,17 @@ MIN_QUERIES = {
     "audio": 10,
     "offtopic": 40,
 }
+WORLD_KINDS: tuple[str, ...] = (
+    *(f"same:{code}" for code in LANGUAGES),
+    *(f"cross:en-{code}" for code in LANGUAGES),
+    *(f"cross:{code}-en" for code in TRANSLATED),
+    f"screen:{SCREEN_LANGUAGE}",
+    f"cross:en-{SCREEN_LANGUAGE}",
+    *(f"offtopic:{code}" for code in OFFTOPIC_LANGUAGES),
+)
+"""Kinds of the queries about content beyond English (see eval_multilingual.py), in queries.jsonl order."""
+MIN_WORLD_QUERIES = 10
+"""Least queries of each of `WORLD_KINDS` (of those whose content was made)."""
 GRID_POSITIONS = ("top", "centre", "bottom", "top-left")
 """Where each cross-modal grid draws its titles."""
 LARGE_SIZES = (44, 40, 48, 36)
@@ -212,6 +259,7 @@ class Split:
     grids: tuple[Grid, ...]
     sound_queries: dict[str, tuple[str, ...]]
     offtopic: tuple[str, ...]
+    world: World
 
 
 TEST = Split(
@@ -470,6 +518,7 @@ TEST = Split(
         "mining cryptocurrency with graphics cards",
         "a lighthouse in a storm",
     ),
+    world=TEST_WORLD,
 )
 
 CALIBRATION = Split(
@@ -719,6 +768,7 @@ CALIBRATION = Split(
         "a squirrel burying nuts",
         "the plot of a famous opera",
     ),
+    world=CALIBRATION_WORLD,
 )
 
 SPLITS: dict[str, tuple[str, Split]] = {"test": ("test", TEST), "calibration": ("cal", CALIBRATION)}
@@ -736,21 +786,27 @@ class OverlaySlot:
 
 @dataclass(frozen=True)
 class SceneSlot:
-    """One scene of `LAYOUT`: a `BACKGROUNDS` key, item tokens in the order heard, and overlays."""
+    """One scene of `LAYOUT` or `WORLD_LAYOUT`: a `BACKGROUNDS` key, item tokens in the order heard, overlays,
+    and the language of the video's content (`en`, a `LANGUAGES` code or `SCREEN_LANGUAGE`)."""
 
     background: str
     items: tuple[str, ...]
     overlays: tuple[OverlaySlot, ...]
+    language: str = "en"
 
 
 @dataclass(frozen=True)
 class Item:
-    """One thing heard in a scene: a sentence (`target`, `filler` or `grid`) or a sound (`sound`, text = kind)."""
+    """One thing heard in a scene: a sentence (`target`, `filler` or `grid`) or a sound (`sound`, text = kind).
+
+    An English target has `target`; a target in another language has `said`, and `language` its code."""
 
     role: str
     text: str
     target: Target | None = None
     grid: tuple[int, int, int] | None = None
+    said: Said | None = None
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -783,19 +839,35 @@ def parse_overlay(spec: str) -> OverlaySlot:
     return OverlaySlot(kind, position, int(during) if during else None)
 
 
-def parse_scene(spec: str) -> SceneSlot:
-    """One scene of `LAYOUT`, e.g. `cellauto: T dial / C bottom-right@0`."""
+def parse_scene(spec: str, language: str = "en") -> SceneSlot:
+    """One scene of `LAYOUT`, e.g. `cellauto: T dial / C bottom-right@0`, or of `WORLD_LAYOUT` (`language`)."""
     background, _, rest = spec.partition(":")
     items, _, overlays = rest.partition("/")
     if background.strip() not in BACKGROUNDS:
         raise ValueError(f"unknown background {background!r} in LAYOUT")
     parsed = tuple(parse_overlay(part) for part in overlays.split(",") if part.strip())
-    return SceneSlot(background.strip(), tuple(items.split()), parsed)
+    return SceneSlot(background.strip(), tuple(items.split()), parsed, language)
 
 
 def parse_layout() -> list[list[SceneSlot]]:
     """Every video of `LAYOUT` as its list of scenes."""
     return [[parse_scene(scene) for scene in video.split("|")] for video in LAYOUT]
+
+
+def parse_world_layout() -> list[tuple[str, list[SceneSlot]]]:
+    """Every video of `WORLD_LAYOUT` as (language, its list of scenes)."""
+    known = {*LANGUAGES, SCREEN_LANGUAGE}
+    if unknown := {language for language, _ in WORLD_LAYOUT} - known:
+        raise ValueError(f"WORLD_LAYOUT has videos in unknown languages {sorted(unknown)}")
+    return [
+        (language, [parse_scene(scene, language) for scene in video.split("|")]) for language, video in WORLD_LAYOUT
+    ]
+
+
+def world_video_names(prefix: str, language: str) -> list[str]:
+    """The file names of the `WORLD_LAYOUT` videos in `language` (numbered after `LAYOUT`'s)."""
+    first = len(LAYOUT) + 1
+    return [f"{prefix}_{n:02d}.mp4" for n, (code, _) in enumerate(WORLD_LAYOUT, first) if code == language]
 
 
 def voiced_bounds(path: Path) -> tuple[float, float, float]:
@@ -805,22 +877,61 @@ def voiced_bounds(path: Path) -> tuple[float, float, float]:
     samples = array.array("h", frames)
     loud = [i for i, sample in enumerate(samples) if abs(sample) > VOICE_LEVEL]
     if not loud:
-        raise RuntimeError(f"flite wrote silence to {path}")
+        raise RuntimeError(f"the speech synthesiser wrote silence to {path}")
     return len(samples) / rate, loud[0] / rate, (loud[-1] + 1) / rate
 
 
-def synthesise(texts: Sequence[str], flite: str, folder: Path) -> dict[str, Voice]:
-    """Speak every distinct sentence once with flite's `slt` voice and measure it."""
+def synthesise(texts: Sequence[str], speaker: Callable[[str, Path], Path], folder: Path, stem: str) -> dict[str, Voice]:
+    """Speak every distinct sentence once with `speaker(text, wav_path)` and measure it."""
     voices = {}
     for n, text in enumerate(dict.fromkeys(texts)):
-        path = speak(text, flite, folder / f"sentence{n:03d}.wav")
+        path = speaker(text, folder / f"{stem}{n:03d}.wav")
         seconds, onset, offset = voiced_bounds(path)
         voices[text] = Voice(path, seconds, round(onset, 3), round(offset, 3))
     return voices
 
 
+class VoiceUnavailable(RuntimeError):
+    """festival could not speak with a language's voice (the voice is not installed, or it failed)."""
+
+
+def unaccented(text: str) -> str:
+    """`text` without its accents (combining marks), e.g. "città" -> "citta"."""
+    return "".join(char for char in unicodedata.normalize("NFD", text) if not unicodedata.combining(char))
+
+
+def festival_speak(language: Language, text2wave: str, text: str, path: Path) -> Path:
+    """Write `text` spoken by festival's voice for `language` to the WAV file `path`; raises VoiceUnavailable."""
+    source = path.with_suffix(".txt")
+    source.write_bytes((unaccented(text) if language.unaccented else text).encode(language.encoding))
+    command = [text2wave, "-eval", f"({language.voice})", str(source), "-o", str(path)]
+    run = subprocess.run(command, capture_output=True, text=True, errors="replace")
+    if run.returncode != 0 or not path.is_file() or path.stat().st_size <= 44:
+        reason = run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "no sound written"
+        raise VoiceUnavailable(f"festival cannot speak {language.name} with {language.voice} ({reason})")
+    return path
+
+
+def synthesise_world(world: World, text2wave: str | None, folder: Path) -> tuple[dict[str, Voice], dict[str, str]]:
+    """Speak every non-English sentence of `world` with festival: (voices by text, reason by language code
+    for each language that could not be spoken)."""
+    voices: dict[str, Voice] = {}
+    missing: dict[str, str] = {}
+    for code, language in LANGUAGES.items():
+        if text2wave is None:
+            missing[code] = "festival is not installed (no text2wave)"
+            continue
+        talk = world.talk[code]
+        texts = [said.text for said in talk.targets] + list(talk.fillers)
+        try:
+            voices |= synthesise(texts, functools.partial(festival_speak, language, text2wave), folder, code)
+        except VoiceUnavailable as exc:
+            missing[code] = f"{exc}; install the Debian package {language.package}"
+    return voices, missing
+
+
 def spoken_texts(split: Split) -> list[str]:
-    """Every sentence the split speaks (grid sentences are said twice but listed once)."""
+    """Every English sentence the split speaks (grid sentences are said twice but listed once)."""
     grid_sentences = [sentence for grid in split.grids for sentence in grid.sentences]
     return [target.text for target in split.targets] + list(split.fillers) + grid_sentences
 
@@ -845,8 +956,10 @@ def clip(window: tuple[float, float], bounds: tuple[float, float]) -> tuple[floa
 
 
 def fitted(size: int, text: str) -> int:
-    """`size`, or less if the text would not fit the frame's width (DejaVu Sans Bold is ~0.72 em a letter)."""
-    return min(size, int((WIDTH - 40) / (0.72 * len(text))))
+    """`size`, or less if the text would not fit the frame's width (DejaVu Sans Bold is ~0.72 em a letter,
+    a CJK font 1 em a wide character)."""
+    wide = sum(unicodedata.east_asian_width(char) in "WF" for char in text)
+    return min(size, int((WIDTH - 40) / (0.72 * (len(text) - wide) + wide)))
 
 
 def ceil_step(seconds: float) -> float:
@@ -874,27 +987,51 @@ class VideoPlan:
         return {key: getattr(self, key) for key in keys}
 
 
+def content(split: Split, language: str) -> dict[str, Sequence[object]]:
+    """What the layout tokens of a `language` video take from the split, by token."""
+    if language == "en":
+        return {"T": split.targets, "F": split.fillers, "L": split.large, "C": split.small}
+    if language == SCREEN_LANGUAGE:
+        return {"L": split.world.large_signs, "C": split.world.small_signs}
+    talk = split.world.talk[language]
+    return {"T": talk.targets, "F": talk.fillers}
+
+
+def taken_key(key: str, language: str) -> str:
+    """The `Planner.taken` counter of token `key` in a `language` video."""
+    return key if language == "en" else f"{language}:{key}"
+
+
 @dataclass
 class Planner:
-    """Lays out every video of a split in time and derives its ground truth and queries."""
+    """Lays out every video of a split in time and derives its ground truth and queries.
+
+    `cjk_font` is the file name of the font that draws Chinese (recorded with each Chinese text)."""
 
     split: Split
     voices: dict[str, Voice]
     shared: Path | None
+    cjk_font: str = ""
     queries: list[Record] = field(default_factory=list)
     taken: Counter[str] = field(default_factory=Counter)
     moments: set[tuple[int, int, int]] = field(default_factory=set)
 
-    def take(self, key: str) -> int:
-        """The index of the next unused target (`T`), filler (`F`), large title (`L`) or caption (`C`)."""
-        available = {"T": self.split.targets, "F": self.split.fillers, "L": self.split.large, "C": self.split.small}
-        if self.taken[key] >= len(available[key]):
-            raise ValueError(f"LAYOUT wants more than the split's {len(available[key])} items of kind {key}")
-        self.taken[key] += 1
-        return self.taken[key] - 1
+    def take(self, key: str, language: str = "en") -> int:
+        """The index of the next unused target (`T`), filler (`F`), large title (`L`) or caption (`C`)
+        of a `language` video."""
+        available = content(self.split, language)
+        if key not in available:
+            raise ValueError(f"a {language} video of the layout cannot have items of kind {key}")
+        counter = taken_key(key, language)
+        if self.taken[counter] >= len(available[key]):
+            raise ValueError(f"the layout wants more than the split's {len(available[key])} items of kind {counter}")
+        self.taken[counter] += 1
+        return self.taken[counter] - 1
 
-    def resolve(self, token: str) -> Item:
-        """The item that a `LAYOUT` token stands for, taking the next unused piece of content."""
+    def resolve(self, token: str, language: str = "en") -> Item:
+        """The item that a layout token stands for, taking the next unused piece of content."""
+        if language != "en":
+            return self.resolve_world(token, language)
         if token == "T":
             target = self.split.targets[self.take("T")]
             return Item("target", target.text, target=target)
@@ -908,6 +1045,16 @@ class Planner:
         g, i, j = (int(part) for part in match.groups())
         self.moments.add((g, i, j))
         return Item("grid", self.split.grids[g].sentences[j], grid=(g, i, j))
+
+    def resolve_world(self, token: str, language: str) -> Item:
+        """The item that a `WORLD_LAYOUT` token stands for: the language's next target or filler sentence."""
+        if language not in LANGUAGES or token not in ("T", "F"):
+            raise ValueError(f"unknown item {token!r} in a {language} video of WORLD_LAYOUT")
+        talk = self.split.world.talk[language]
+        if token == "T":
+            said = talk.targets[self.take("T", language)]
+            return Item("target", said.text, said=said, language=language)
+        return Item("filler", talk.fillers[self.take("F", language)], language=language)
 
     def seconds(self, item: Item) -> float:
         """How long an item lasts: a sound kind's fixed length or the sentence's whole WAV file."""
@@ -928,7 +1075,7 @@ class Planner:
 
     def plan_scene(self, slot: SceneSlot, start: float, plan: VideoPlan) -> float:
         """Place one scene's items one after another from `start`; the scene's end."""
-        items = [self.resolve(token) for token in slot.items]
+        items = [self.resolve(token, slot.language) for token in slot.items]
         spans, cursor = [], start + LEAD
         for item in items:
             spans.append((round(cursor, 3), round(cursor + self.seconds(item), 3)))
@@ -941,7 +1088,7 @@ class Planner:
             self.place_item(item, span, (start, end), plan)
         for overlay in slot.overlays:
             window = (start, end) if overlay.during is None else spans[overlay.during]
-            self.place_overlay(overlay, window, (start, end), plan)
+            self.place_overlay(overlay, window, (start, end), plan, slot.language)
         return end
 
     def place_item(self, item: Item, span: tuple[float, float], scene: tuple[float, float], plan: VideoPlan) -> None:
@@ -952,12 +1099,28 @@ class Planner:
         voice = self.voices[item.text]
         window = (round(span[0] + voice.onset, 3), round(span[0] + voice.offset, 3))
         sentence = {"text": item.text, "start": window[0], "end": window[1], "placed": span[0], "role": item.role}
+        if item.language != "en":
+            sentence["language"] = item.language
         plan.sentences.append(sentence)
         if item.target is not None:
             self.query("speech_keyword", item.target.keyword, plan.name, window, source=item.text)
             self.query("speech_paraphrase", item.target.paraphrase, plan.name, window, source=item.text)
+            self.translations(item.target, window, plan)
+        if item.said is not None:
+            said, code = item.said, item.language
+            self.query(f"same:{code}", said.keyword, plan.name, window, style="keyword", source=item.text)
+            self.query(f"same:{code}", said.paraphrase, plan.name, window, style="paraphrase", source=item.text)
+            self.query(f"cross:en-{code}", said.english, plan.name, window, style=said.english_style, source=item.text)
         if item.grid is not None:
             self.place_grid_title(item.grid, span, window, scene, plan)
+
+    def translations(self, target: Target, window: tuple[float, float], plan: VideoPlan) -> None:
+        """The queries in other languages (`cross:<lang>-en`) for an English target said at `window`."""
+        for translated in self.split.world.translated:
+            if translated.target == target.keyword:
+                for code in TRANSLATED:
+                    text = translated.query(code)
+                    self.query(f"cross:{code}-en", text, plan.name, window, style=translated.style, source=target.text)
 
     def place_sound(self, kind: str, span: tuple[float, float], plan: VideoPlan) -> None:
         """A sound event, unless it needs the shared recording and that is missing (its time stays silent)."""
@@ -999,20 +1162,33 @@ class Planner:
         window: tuple[float, float],
         scene: tuple[float, float],
         plan: VideoPlan,
+        language: str = "en",
     ) -> None:
-        """Draw the next large title or small caption over `window` (padded when tied to one item)."""
-        n = self.take(slot.kind)
+        """Draw the next large title or small caption over `window` (padded when tied to one item); in a
+        Chinese video, the next Chinese sign in the CJK font."""
+        n = self.take(slot.kind, language)
         large = slot.kind == "L"
-        words = (self.split.large if large else self.split.small)[n]
+        chinese = language == SCREEN_LANGUAGE
+        sign: Sign | None = (
+            (self.split.world.large_signs if large else self.split.world.small_signs)[n] if chinese else None
+        )
+        words = sign.text if sign is not None else (self.split.large if large else self.split.small)[n]
         sizes, styles = (LARGE_SIZES, LARGE_STYLES) if large else (SMALL_SIZES, SMALL_STYLES)
         if slot.during is not None:
             window = clip((window[0] - CAPTION_PAD, window[1] + CAPTION_PAD), scene)
         note = "large" if large else "small"
         colour, box = styles[n % len(styles)]
         text = {"text": words, "size": fitted(sizes[n % len(sizes)], words), "note": note, "position": slot.position}
-        text.update({"start": window[0], "end": window[1], "colour": colour, "box": box, "role": "ocr"})
-        plan.texts.append(text)
-        self.query("ocr", words.lower(), plan.name, window, note=note, position=slot.position)
+        role = "screen" if chinese else "ocr"
+        text.update({"start": window[0], "end": window[1], "colour": colour, "box": box, "role": role})
+        if sign is None:
+            plan.texts.append(text)
+            self.query("ocr", words.lower(), plan.name, window, note=note, position=slot.position)
+            return
+        plan.texts.append(text | {"language": language, "font": self.cjk_font})
+        where = {"note": note, "position": slot.position, "source": words}
+        self.query(f"screen:{language}", sign.query, plan.name, window, style=sign.style, **where)
+        self.query(f"cross:en-{language}", sign.english, plan.name, window, **where)
 
 
 @dataclass
@@ -1031,11 +1207,14 @@ class Inputs:
 
 @dataclass(frozen=True)
 class Tools:
-    """The ffmpeg binary, the flite binary and the font file for drawn text."""
+    """The ffmpeg binary, the flite binary, the font file for drawn text, and what content beyond English
+    needs: festival's text2wave and a font that draws Chinese (None when missing)."""
 
     ffmpeg: str
     flite: str
     font: Path
+    text2wave: str | None = None
+    cjk_font: Path | None = None
 
 
 def drawtext(text: Record, scene_start: float, font: Path) -> str:
@@ -1068,7 +1247,16 @@ def scene_chain(scene: Record, texts: Sequence[Record], inputs: Inputs, tools: T
     filters += [f"scale={WIDTH}:{HEIGHT}:flags=neighbor:out_range=tv", "setsar=1", "format=yuv420p"]
     filters += [background.extra] if background.extra and footage is None else []
     inside = [text for text in texts if start <= float(text["start"]) < start + seconds]
-    return ",".join(filters + [drawtext(text, start, tools.font) for text in inside])
+    return ",".join(filters + [drawtext(text, start, font_of(text, tools)) for text in inside])
+
+
+def font_of(text: Record, tools: Tools) -> Path:
+    """The font file that draws `text`: the CJK font for Chinese texts, else the bold Latin one."""
+    if text.get("font"):
+        if tools.cjk_font is None or tools.cjk_font.name != text["font"]:
+            raise RuntimeError(f"the plan draws {text['text']!r} with {text['font']}, which was not found")
+        return tools.cjk_font
+    return tools.font
 
 
 AUDIO_FORMAT = f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=mono"
@@ -1158,7 +1346,8 @@ def split_strings(split: Split) -> dict[str, set[str]]:
 
 
 def check_splits() -> None:
-    """The splits must not share a sentence, text or query; no on-screen text may be spoken, and vice versa."""
+    """The splits must not share a sentence, text or query; no on-screen text may be spoken, and vice versa;
+    the content beyond English passes `check_world`."""
     test, calibration = (split_strings(split) for _, split in SPLITS.values())
     for key in test:
         if shared := test[key] & calibration[key]:
@@ -1171,6 +1360,149 @@ def check_splits() -> None:
         for target in split.targets:
             if clash := [text for text in strings["texts"] if words(target.keyword) in text]:
                 raise ValueError(f"keyword query {target.keyword!r} is also on screen: {clash}")
+    test_world, calibration_world = (world_strings(split.world) for _, split in SPLITS.values())
+    for key in test_world:
+        if both := test_world[key] & calibration_world[key]:
+            raise ValueError(f"both splits use the {key} {sorted(both)}")
+    for name, (_, split) in SPLITS.items():
+        check_world(name, split)
+
+
+def folded(text: str) -> tuple[str, ...]:
+    """The words of `text` in any script, case-folded, without punctuation (apostrophes split words)."""
+    return tuple(re.findall(r"\w+", text.casefold()))
+
+
+def stem(word: str) -> str:
+    """A crude stem that lets inflected forms meet ("Москва", "Москву"; "парк", "парке"): the first four
+    letters, one less than the word for shorter ones."""
+    return word[:4] if len(word) > 4 else word[: max(2, len(word) - 1)]
+
+
+def unmatched(query: str, text: str) -> list[str]:
+    """The words of `query` whose stem begins no word of `text` (numbers aside: spoken as words, typed as digits)."""
+    have = folded(text)
+    return [word for word in folded(query) if not word.isdigit() and not any(w.startswith(stem(word)) for w in have)]
+
+
+FUNCTION_WORDS = frozenset(
+    [
+        "через",
+        "после",
+        "перед",
+        "который",
+        "которая",
+        "которые",
+        "между",
+        "sobre",
+        "desde",
+        "hasta",
+        "donde",
+        "cuando",
+        "della",
+        "delle",
+        "dello",
+        "degli",
+        "nella",
+        "nelle",
+        "sulla",
+        "sulle",
+        "dalla",
+        "dalle",
+        "quando",
+        "questo",
+        "questa",
+        "quella",
+        "molto",
+        "després",
+        "aquest",
+        "aquesta",
+        "perquè",
+        "també",
+    ]
+)
+"""Words of five letters or more that say nothing of a topic (the off-topic check ignores them)."""
+
+
+def shared_words(query: str, text: str, least: int = 5) -> list[str]:
+    """The words of `query` of at least `least` letters (not `FUNCTION_WORDS`) whose first `least` letters begin
+    a word of `text`."""
+    have = folded(text)
+    return [
+        word
+        for word in folded(query)
+        if len(word) >= least and word not in FUNCTION_WORDS and any(w.startswith(word[:least]) for w in have)
+    ]
+
+
+def world_strings(world: World) -> dict[str, set[tuple[str, ...]]]:
+    """A split's sentences, signs and queries beyond English, normalised (to compare the splits)."""
+    talks = world.talk.values()
+    saids = [said for talk in talks for said in talk.targets]
+    signs = world.large_signs + world.small_signs
+    queries = [q for said in saids for q in (said.keyword, said.paraphrase, said.english)]
+    queries += [q for sign in signs for q in (sign.query, sign.english)]
+    queries += [t.query(code) for t in world.translated for code in TRANSLATED]
+    queries += [q for texts in world.offtopic.values() for q in texts]
+    return {
+        "sentences": {folded(said.text) for said in saids} | {folded(f) for talk in talks for f in talk.fillers},
+        "signs": {(sign.text,) for sign in signs},
+        "queries": {folded(query) for query in queries},
+    }
+
+
+def check_world(name: str, split: Split) -> None:
+    """No query about content beyond English may also be answered by other content of the split, as far as
+    words can tell: a keyword-style query in a language is made of its sentence's words (stems) and not of any
+    other sentence's of that language; an English query for it is not made of the words of one English sentence
+    or title; a Chinese query is part of its sign and of no other; an off-topic query shares no word of five
+    letters or more (two characters in Chinese) with the content in its language; a translated query names a
+    target of the split."""
+    world = split.world
+    english = [words(text) for text in (*spoken_texts(split), *split.large, *split.small)]
+    english += [words(title) for grid in split.grids for title in grid.titles]
+
+    def english_clash(query: str) -> None:
+        if clash := [text.strip() for text in english if set(words(query).split()) <= set(text.split())]:
+            raise ValueError(f"{name}: the English query {query!r} is answered by English content too: {clash}")
+
+    for talk in world.talk.values():
+        sentences = [said.text for said in talk.targets] + list(talk.fillers)
+        for said in talk.targets:
+            if missing := unmatched(said.keyword, said.text):
+                raise ValueError(f"{name}: keyword query {said.keyword!r} has {missing} not in {said.text!r}")
+            if others := [text for text in sentences if text != said.text and not unmatched(said.keyword, text)]:
+                raise ValueError(f"{name}: keyword query {said.keyword!r} also matches {others}")
+            english_clash(said.english)
+    signs = world.large_signs + world.small_signs
+    for sign in signs:
+        if sign.query not in sign.text:
+            raise ValueError(f"{name}: the query {sign.query!r} is not part of its sign {sign.text!r}")
+        if others := [other.text for other in signs if other != sign and sign.query in other.text]:
+            raise ValueError(f"{name}: the query {sign.query!r} is also part of {others}")
+        english_clash(sign.english)
+    keywords = {target.keyword for target in split.targets}
+    if unknown := [t.target for t in world.translated if t.target not in keywords]:
+        raise ValueError(f"{name}: translated queries for targets the split does not have: {unknown}")
+    for code, queries in world.offtopic.items():
+        check_offtopic(name, code, queries, world)
+
+
+def check_offtopic(name: str, code: str, queries: Sequence[str], world: World) -> None:
+    """Off-topic queries in `code` share no word of five or more letters (no two characters, in Chinese) with
+    the split's content in that language (Spanish: in Italian and Catalan, its neighbours)."""
+    if code == SCREEN_LANGUAGE:
+        signs = [sign.text for sign in world.large_signs + world.small_signs]
+        for query in queries:
+            pairs = {query[n : n + 2] for n in range(len(query) - 1)}
+            if clash := [text for text in signs if any(pair in text for pair in pairs)]:
+                raise ValueError(f"{name}: the off-topic query {query!r} shares characters with {clash}")
+        return
+    languages = [code] if code in world.talk else [other for other in ("it", "ca") if other in world.talk]
+    texts = [t for lang in languages for t in (*(s.text for s in world.talk[lang].targets), *world.talk[lang].fillers)]
+    for query in queries:
+        if shared := {word: text for text in texts for word in shared_words(query, text)}:
+            raise ValueError(f"{name}: the off-topic query {query!r} shares words with {shared}")
 
 
 def check_overlaps(plan: VideoPlan) -> None:
@@ -1182,12 +1514,33 @@ def check_overlaps(plan: VideoPlan) -> None:
                 raise ValueError(f"{plan.name}: {one['text']!r} and {other['text']!r} overlap on screen")
 
 
-def check_plan(planner: Planner, plans: Sequence[VideoPlan]) -> None:
-    """Every piece of content used exactly once, every video of a sensible length, enough queries of each kind."""
+def made_kinds(made: Collection[str]) -> list[str]:
+    """The `WORLD_KINDS` a split has when the content in the languages `made` could be made."""
+    return [kind for kind in WORLD_KINDS if needed_language(kind) in (None, *made)]
+
+
+def needed_language(kind: str) -> str | None:
+    """The language whose media a kind's queries point at (`same:it`, `cross:en-it` -> `it`); None when
+    they point at English media or at nothing."""
+    family, _, languages = kind.partition(":")
+    if family == "same" or family == "screen":
+        return languages
+    if family == "cross" and languages.startswith("en-"):
+        return languages[3:]
+    return None
+
+
+def check_plan(planner: Planner, plans: Sequence[VideoPlan], made: Collection[str] = ()) -> None:
+    """Every piece of content used exactly once (of the languages `made`), every video of a sensible length,
+    enough queries of each kind."""
     split = planner.split
-    wanted = {"T": len(split.targets), "F": len(split.fillers), "L": len(split.large), "C": len(split.small)}
+    wanted = {key: len(items) for key, items in content(split, "en").items()}
+    for code in made:
+        wanted |= {taken_key(key, code): len(items) for key, items in content(split, code).items()}
     if unused := {key: (planner.taken[key], count) for key, count in wanted.items() if planner.taken[key] != count}:
         raise ValueError(f"LAYOUT uses (used, available) items: {unused}")
+    if extra := set(planner.taken) - set(wanted):
+        raise ValueError(f"the layout used content of languages that were not made: {sorted(extra)}")
     if len(planner.moments) != 4 * len(split.grids):
         raise ValueError(f"LAYOUT shows {len(planner.moments)} of the {4 * len(split.grids)} cross-modal moments")
     for plan in plans:
@@ -1195,27 +1548,64 @@ def check_plan(planner: Planner, plans: Sequence[VideoPlan]) -> None:
         if not VIDEO_SECONDS[0] <= plan.duration <= VIDEO_SECONDS[1]:
             raise ValueError(f"{plan.name} lasts {plan.duration} s, outside {VIDEO_SECONDS}")
     counts = Counter(str(query["kind"]) for query in planner.queries)
-    if short := {kind: counts[kind] for kind, least in MIN_QUERIES.items() if counts[kind] < least}:
+    least = MIN_QUERIES | dict.fromkeys(made_kinds(made), MIN_WORLD_QUERIES)
+    if short := {kind: counts[kind] for kind, n in least.items() if counts[kind] < n}:
         raise ValueError(f"too few queries: {short}")
+    if stray := set(counts) - set(least):
+        raise ValueError(f"queries of kinds whose content was not made: {sorted(stray)}")
 
 
 def plan_split(
-    split: Split, prefix: str, voices: dict[str, Voice], shared: Path | None
+    split: Split,
+    prefix: str,
+    voices: dict[str, Voice],
+    shared: Path | None,
+    made: Collection[str] = (),
+    cjk_font: str = "",
 ) -> tuple[list[VideoPlan], list[Record]]:
-    """Lay out the split's videos and derive its queries (off-topic ones included)."""
-    planner = Planner(split, voices, shared)
+    """Lay out the split's videos and derive its queries (off-topic ones included). The videos of
+    `WORLD_LAYOUT` follow `LAYOUT`'s, those in a language not in `made` left out (their numbers unused)."""
+    planner = Planner(split, voices, shared, cjk_font)
     plans = [planner.plan_video(f"{prefix}_{n:02d}.mp4", scenes) for n, scenes in enumerate(parse_layout(), 1)]
+    for n, (language, scenes) in enumerate(parse_world_layout(), len(LAYOUT) + 1):
+        if language in made:
+            plans.append(planner.plan_video(f"{prefix}_{n:02d}.mp4", scenes))
     for text in split.offtopic:
         planner.query("offtopic", text, None, (0.0, 0.0))
-    check_plan(planner, plans)
+    for code, texts in split.world.offtopic.items():
+        for text in texts:
+            planner.query(f"offtopic:{code}", text, None, (0.0, 0.0))
+    check_plan(planner, plans, made)
     return plans, planner.queries
 
 
 LIBRARY_FILE, QUERIES_FILE = "library.json", "queries.jsonl"
 
 
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+"""Fonts that draw Chinese, best first: Debian's fonts-wqy-zenhei, fonts-wqy-microhei, fonts-noto-cjk."""
+
+
+def find_cjk_font() -> Path | None:
+    """A font file that draws Chinese: one of `CJK_FONTS`, else fontconfig's first font for Chinese, else None."""
+    for name in CJK_FONTS:
+        if Path(name).is_file():
+            return Path(name)
+    if shutil.which("fc-list"):
+        found = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True)
+        paths = sorted(Path(line.strip().rstrip(":")) for line in found.stdout.splitlines() if line.strip())
+        return next((path for path in paths if path.is_file()), None)
+    return None
+
+
 def find_tools() -> Tools:
-    """ffmpeg (from imageio-ffmpeg, with drawtext), flite and a bold font, or exit with a one-line error."""
+    """ffmpeg (from imageio-ffmpeg, with drawtext), flite and a bold font, or exit with a one-line error;
+    festival's text2wave and a CJK font if installed."""
     import imageio_ffmpeg
 
     flite = shutil.which("flite")
@@ -1225,7 +1615,7 @@ def find_tools() -> Tools:
     font = find_font()
     if font is None or not has_filter(ffmpeg, "drawtext"):
         raise SystemExit("error: need a TrueType font and an ffmpeg with drawtext to draw the on-screen text")
-    return Tools(ffmpeg, flite, font)
+    return Tools(ffmpeg, flite, font, shutil.which("text2wave"), find_cjk_font())
 
 
 def shared_folder(value: str | None) -> Path | None:
@@ -1271,15 +1661,30 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_outputs(
-    out: Path, split: str, plans: Sequence[VideoPlan], queries: Sequence[Record], tools: Tools, shared: Path | None
+    out: Path,
+    split: str,
+    plans: Sequence[VideoPlan],
+    queries: Sequence[Record],
+    tools: Tools,
+    shared: Path | None,
+    missing: dict[str, str] | None = None,
 ) -> None:
-    """library.json, queries.jsonl (grouped by kind) and a .gitignore that keeps the folder out of git."""
+    """library.json, queries.jsonl (grouped by kind) and a .gitignore that keeps the folder out of git.
+    library.json names the voice of each spoken language and the font of the Chinese, and under `missing`
+    the languages whose content could not be made and why."""
+    missing = missing or {}
     videos = {plan.name: {**plan.record(), "render_hash": render_hash(plan.record(), tools)} for plan in plans}
-    library = {"split": split, "fps": FPS, "size": [WIDTH, HEIGHT], "footage": shared is not None, "videos": videos}
-    write_text(out / LIBRARY_FILE, json.dumps(library, indent=1) + "\n")
-    order = list(MIN_QUERIES)
+    library: Record = {"split": split, "fps": FPS, "size": [WIDTH, HEIGHT], "footage": shared is not None}
+    made = {"en": "flite slt"} | {
+        code: f"festival {lang.voice}" for code, lang in LANGUAGES.items() if code not in missing
+    }
+    if SCREEN_LANGUAGE not in missing and tools.cjk_font is not None:
+        made[SCREEN_LANGUAGE] = f"font {tools.cjk_font.name}"
+    library |= {"languages": made, "missing": missing, "videos": videos}
+    write_text(out / LIBRARY_FILE, json.dumps(library, indent=1, ensure_ascii=False) + "\n")
+    order = [*MIN_QUERIES, *WORLD_KINDS]
     ranked = sorted(queries, key=lambda query: order.index(str(query["kind"])))
-    write_text(out / QUERIES_FILE, "".join(json.dumps(query) + "\n" for query in ranked))
+    write_text(out / QUERIES_FILE, "".join(json.dumps(query, ensure_ascii=False) + "\n" for query in ranked))
     write_text(out / ".gitignore", "# generated by scripts/make_eval_library.py\n*\n")
 
 
@@ -1305,20 +1710,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     prefix, split = SPLITS[args.split]
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="vidsearch-eval-") as scratch:
-        voices = synthesise(spoken_texts(split), tools.flite, Path(scratch))
-        plans, queries = plan_split(split, prefix, voices, shared)
-        made = render_all(plans, voices, tools, shared, args.out, args.force)
-    write_outputs(args.out, args.split, plans, queries, tools, shared)
+        folder = Path(scratch)
+        voices = synthesise(spoken_texts(split), lambda text, path: speak(text, tools.flite, path), folder, "sentence")
+        world_voices, missing = synthesise_world(split.world, tools.text2wave, folder)
+        if tools.cjk_font is None:
+            missing[SCREEN_LANGUAGE] = "no font that draws Chinese was found (apt-get install fonts-wqy-zenhei)"
+        languages = [code for code in (*LANGUAGES, SCREEN_LANGUAGE) if code not in missing]
+        warn_missing(missing, prefix, args.out)
+        cjk = tools.cjk_font.name if tools.cjk_font is not None else ""
+        plans, queries = plan_split(split, prefix, voices | world_voices, shared, languages, cjk)
+        made = render_all(plans, voices | world_voices, tools, shared, args.out, args.force)
+    write_outputs(args.out, args.split, plans, queries, tools, shared, missing)
     remove_stale(args.out, prefix, plans)
     counts = Counter(str(query["kind"]) for query in queries)
-    summary = ", ".join(f"{kind} {counts[kind]}" for kind in MIN_QUERIES)
+    summary = ", ".join(f"{kind} {counts[kind]}" for kind in (*MIN_QUERIES, *made_kinds(languages)))
     seconds = sum(plan.duration for plan in plans)
+    lacking = f"; WITHOUT {', '.join(missing)} (see the warnings above)" if missing else ""
     print(
         f"{args.split}: {len(plans)} videos ({made} rendered, {len(plans) - made} kept, {seconds:.0f} s of video, "
         f"{'real footage' if shared else 'lavfi only'}) and {len(queries)} queries ({summary}) in {args.out} "
-        f"[{time.monotonic() - began:.0f} s]"
+        f"[{time.monotonic() - began:.0f} s]{lacking}"
     )
     return 0
+
+
+def warn_missing(missing: dict[str, str], prefix: str, out: Path) -> None:
+    """Say loudly, on stderr, which videos and kinds of query the library will lack, and why."""
+    for code, reason in missing.items():
+        name = LANGUAGES[code].name if code in LANGUAGES else "Chinese"
+        videos = ", ".join(world_video_names(prefix, code))
+        kinds = ", ".join(kind for kind in WORLD_KINDS if needed_language(kind) == code)
+        print(f"WARNING: {out}: no {name} videos ({videos}), so no {kinds} queries: {reason}", file=sys.stderr)
 
 
 if __name__ == "__main__":

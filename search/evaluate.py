@@ -13,7 +13,11 @@ Metrics over the cases that name a video (per kind, and over all as "all"):
 - mid-in: over the cases with a time range, the fraction whose top hit is the right video and has
   its midpoint ((start + end) / 2 seconds) inside the case's [start, end]; None when no case has one.
 
-Off-topic cases (no video) are reported apart: n and "rejected", the fraction that returned no hits.
+Off-topic cases (no video) are reported apart: n and "rejected", the fraction that returned no hits;
+when they come in more than one kind (e.g. "offtopic" and "offtopic:it"), also per kind.
+
+A kind with a ':' (e.g. "same:it", "cross:en-ru") also counts in a group row named after the part before
+the ':' ("same:*", "cross:*"), placed after the group's last kind; off-topic kinds are grouped alike.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ METRICS = ("n", "R@1", "R@5", "R@10", "MRR", "nDCG@10", "mid-in")
 """Columns of a kind's row, in table order; `REJECTED` is the off-topic row's one metric."""
 
 REJECTED = "rejected"
+GROUP = ":*"
+"""The suffix of a group row: "same:*" counts every case of a kind "same:<anything>"."""
 CUTOFFS = {"R@1": 1, "R@5": 5, "R@10": 10, "nDCG@10": 10}
 """The rank cutoff each metric needs; a run with a smaller k reports it as None."""
 
@@ -105,10 +111,12 @@ class KindScores:
 
 @dataclass(frozen=True)
 class Rejection:
-    """Off-topic cases: `n` of them, `rejected` the fraction that returned no hits."""
+    """Off-topic cases: `n` of them, `rejected` the fraction that returned no hits; `kind` the kind (or
+    group) they are, OFF_TOPIC for all of them."""
 
     n: int
     rejected: float
+    kind: str = OFF_TOPIC
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -253,6 +261,33 @@ def evaluate(
     return Report.from_outcomes(outcomes, k)
 
 
+def group_of(kind: str) -> str | None:
+    """The group row a kind also counts in ("same:it" -> "same:*"), or None for a kind without a ':'."""
+    prefix, colon, _ = kind.partition(":")
+    return f"{prefix}{GROUP}" if colon and prefix and kind != f"{prefix}{GROUP}" else None
+
+
+def grouped(kinds: Iterable[str]) -> list[str]:
+    """`kinds` sorted, each group row (see `group_of`) after the last kind of its group."""
+    ordered = sorted(set(kinds))
+    rows: list[str] = []
+    for kind, following in zip(ordered, [*ordered[1:], None]):
+        rows.append(kind)
+        group = group_of(kind)
+        if group is not None and (following is None or group_of(following) != group):
+            rows.append(group)
+    return rows
+
+
+def _members(row: str, outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """The outcomes a row counts: of kind `row`, or of the group `row` names."""
+    return [o for o in outcomes if o.case.kind == row or group_of(o.case.kind) == row]
+
+
+def _rejection(kind: str, outcomes: Sequence[Outcome]) -> Rejection:
+    return Rejection(n=len(outcomes), rejected=sum(o.hits == 0 for o in outcomes) / len(outcomes), kind=kind)
+
+
 def _scores(kind: str, outcomes: Sequence[Outcome], k: int) -> KindScores:
     n = len(outcomes)
     ranks = [o.rank for o in outcomes]
@@ -279,57 +314,75 @@ def _scores(kind: str, outcomes: Sequence[Outcome], k: int) -> KindScores:
 
 @dataclass(frozen=True)
 class Report:
-    """Scores of one run: `rows` per kind (sorted) then "all", over cases naming a video;
-    `off_topic` for cases with none (None when there were none); `outcomes` per case, in order."""
+    """Scores of one run: `rows` per kind (sorted, group rows after their kinds) then "all", over cases
+    naming a video; `off_topic` for cases with none (None when there were none); `off_topic_kinds` for
+    them per kind and group, in the same order; `outcomes` per case, in order."""
 
     k: int
     rows: tuple[KindScores, ...]
     off_topic: Rejection | None
     outcomes: tuple[Outcome, ...]
+    off_topic_kinds: tuple[Rejection, ...] = ()
 
     @classmethod
     def from_outcomes(cls, outcomes: Sequence[Outcome], k: int) -> Report:
         on_topic = [o for o in outcomes if o.case.video is not None]
         off = [o for o in outcomes if o.case.video is None]
-        kinds = sorted({o.case.kind for o in on_topic})
-        rows = [_scores(kind, [o for o in on_topic if o.case.kind == kind], k) for kind in kinds]
+        rows = [_scores(row, _members(row, on_topic), k) for row in grouped(o.case.kind for o in on_topic)]
         if on_topic:
             rows.append(_scores(ALL, on_topic, k))
-        rejection = Rejection(n=len(off), rejected=sum(o.hits == 0 for o in off) / len(off)) if off else None
-        return cls(k=k, rows=tuple(rows), off_topic=rejection, outcomes=tuple(outcomes))
+        rejection = _rejection(OFF_TOPIC, off) if off else None
+        by_kind = tuple(_rejection(row, _members(row, off)) for row in grouped(o.case.kind for o in off))
+        return cls(k=k, rows=tuple(rows), off_topic=rejection, outcomes=tuple(outcomes), off_topic_kinds=by_kind)
+
+    @property
+    def shown_off_topic_kinds(self) -> tuple[Rejection, ...]:
+        """The per-kind off-topic rows that tables and JSON show: all of them when the off-topic cases
+        come in more than one kind, none otherwise (the overall row says it all)."""
+        return self.off_topic_kinds if len({o.case.kind for o in self.outcomes if o.case.video is None}) > 1 else ()
 
     def metric(self, kind: str, metric: str) -> float | None:
-        """One number: `metric` (one of METRICS) of the row `kind`, or REJECTED of OFF_TOPIC.
-        None when the run has no such cases or the metric does not apply."""
-        if metric == REJECTED or kind == OFF_TOPIC:
+        """One number: `metric` (one of METRICS) of the row `kind`, or REJECTED (or n) of OFF_TOPIC or of
+        an off-topic kind or group (e.g. "offtopic:it", "offtopic:*"). None when the run has no such cases
+        or the metric does not apply."""
+        row = next((r for r in self.rows if r.kind == kind), None)
+        rejection = (
+            self.off_topic if kind == OFF_TOPIC else next((r for r in self.off_topic_kinds if r.kind == kind), None)
+        )
+        if metric == REJECTED or kind == OFF_TOPIC or (row is None and rejection is not None):
             if metric not in (REJECTED, "n"):
-                raise ValueError(f"the {OFF_TOPIC} row has only n and {REJECTED}, not {metric!r}")
-            if self.off_topic is None:
+                raise ValueError(f"the {OFF_TOPIC} rows have only n and {REJECTED}, not {metric!r}")
+            if rejection is None:
                 return None
-            return float(self.off_topic.n) if metric == "n" else self.off_topic.rejected
+            return float(rejection.n) if metric == "n" else rejection.rejected
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; one of {', '.join((*METRICS, REJECTED))}")
-        row = next((r for r in self.rows if r.kind == kind), None)
         return None if row is None else row.get(metric)
 
     def table(self) -> str:
-        """An aligned plain-text table: one row per kind and "all"; a line for off-topic rejection."""
+        """An aligned plain-text table: one row per kind (and group) and "all"; a line for off-topic
+        rejection, then one per off-topic kind (and group) when there are several."""
         body = [[row.kind, str(row.n), *(_number(row.get(m)) for m in METRICS[1:])] for row in self.rows]
         lines = _align([["kind", *METRICS], *body]) if body else ["no cases naming a video"]
-        if self.off_topic is not None:
-            lines.append(f"{OFF_TOPIC}: n={self.off_topic.n}  {REJECTED}={_number(self.off_topic.rejected)}")
+        for rejection in (self.off_topic, *self.shown_off_topic_kinds) if self.off_topic is not None else ():
+            lines.append(f"{rejection.kind}: n={rejection.n}  {REJECTED}={_number(rejection.rejected)}")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        """The scores, and each case's outcome, as JSON-ready values (floats rounded to 4 places)."""
-        return {
+        """The scores, and each case's outcome, as JSON-ready values (floats rounded to 4 places);
+        "off_topic_kinds" only when the off-topic cases come in more than one kind."""
+        data = {
             "k": self.k,
             "kinds": {row.kind: _row_json(row) for row in self.rows},
-            "off_topic": None
-            if self.off_topic is None
-            else {"n": self.off_topic.n, REJECTED: round(self.off_topic.rejected, 4)},
-            "cases": [_outcome_json(o) for o in self.outcomes],
+            "off_topic": None if self.off_topic is None else _rejection_json(self.off_topic),
         }
+        if shown := self.shown_off_topic_kinds:
+            data["off_topic_kinds"] = {rejection.kind: _rejection_json(rejection) for rejection in shown}
+        return data | {"cases": [_outcome_json(o) for o in self.outcomes]}
+
+
+def _rejection_json(rejection: Rejection) -> dict[str, Any]:
+    return {"n": rejection.n, REJECTED: round(rejection.rejected, 4)}
 
 
 def _row_json(row: KindScores) -> dict[str, Any]:
@@ -377,17 +430,25 @@ def side_by_side(
     metric: str = "R@1",
     per_kind: Mapping[str, str] | None = None,
 ) -> str:
-    """One row per kind (then "all", then off-topic rejection when any report has it), one column per
-    report (e.g. "speech", "ocr", "audio", "visual", "fused"). `per_kind` picks a kind's metric
-    (e.g. {"moment": "mid-in"}); other kinds use `metric`. "-" where a report has no such number."""
+    """One row per kind and group (then "all", then off-topic rejection when any report has it, then per
+    off-topic kind and group when a report shows them), one column per report (e.g. "speech", "ocr",
+    "audio", "visual", "fused"). `per_kind` picks a kind's metric (e.g. {"moment": "mid-in"}); other kinds
+    use `metric`. "-" where a report has no such number."""
     for name in (metric, *(per_kind or {}).values()):
         if name not in METRICS and name != REJECTED:
             raise ValueError(f"unknown metric {name!r}; one of {', '.join((*METRICS, REJECTED))}")
-    kinds = sorted({row.kind for r in reports.values() for row in r.rows if row.kind != ALL})
+    kinds = [kind for kind in _ordered(row.kind for r in reports.values() for row in r.rows) if kind != ALL]
     if any(r.rows for r in reports.values()):
         kinds.append(ALL)
     rows = [[kind, (per_kind or {}).get(kind, metric)] for kind in kinds]
     if any(r.off_topic is not None for r in reports.values()):
         rows.append([OFF_TOPIC, REJECTED])
+    rows += [[kind, REJECTED] for kind in _ordered(x.kind for r in reports.values() for x in r.shown_off_topic_kinds)]
     body = [[kind, name, *(_cell(r.metric(kind, name), name) for r in reports.values())] for kind, name in rows]
     return "\n".join(_align([["kind", "metric", *reports], *body]))
+
+
+def _ordered(rows: Iterable[str]) -> list[str]:
+    """Row names (kinds and groups) in table order: sorted, each group after its group's kinds."""
+    names = set(rows)
+    return grouped(name for name in names if not name.endswith(GROUP)) if names else []

@@ -272,3 +272,108 @@ def test_side_by_side_compares_modalities_with_a_metric_per_kind() -> None:
 def test_side_by_side_refuses_an_unknown_metric() -> None:
     with pytest.raises(ValueError, match="R@3"):
         side_by_side({"fused": sample_report()}, metric="R@3")
+
+
+def off(query: str, kind: str) -> Case:
+    return Case(query=query, video=None, start=None, end=None, kind=kind)
+
+
+def multilingual_report() -> Report:
+    cases = [
+        moment("it1", "a.mp4", 0, 10, kind="same:it"),
+        moment("it2", "a.mp4", 0, 10, kind="same:it"),
+        moment("ru1", "b.mp4", 0, 10, kind="same:ru"),
+        moment("en-it", "a.mp4", 0, 10, kind="cross:en-it"),
+        clip("c", "a.mp4"),
+        off("o-en", "offtopic"),
+        off("o-it", "offtopic:it"),
+        off("o-ru1", "offtopic:ru"),
+        off("o-ru2", "offtopic:ru"),
+    ]
+    answers = {"it1": [hit("a.mp4", 2, 4)], "ru1": [hit("a.mp4")], "en-it": [hit("b.mp4"), hit("a.mp4", 1, 3)]}
+    answers |= {"c": [hit("a.mp4")], "o-it": [hit("a.mp4")], "o-ru1": [hit("b.mp4")]}
+    return evaluate(cases, fake(answers))
+
+
+def test_kinds_with_a_colon_also_count_in_a_group_row_after_them() -> None:
+    report = multilingual_report()
+
+    kinds = [row.kind for row in report.rows]
+    assert kinds == ["clip", "cross:en-it", "cross:*", "same:it", "same:ru", "same:*", "all"]
+    assert report.metric("same:it", "R@1") == 0.5
+    assert report.metric("same:ru", "R@1") == 0.0
+    assert report.metric("same:*", "n") == 3
+    assert report.metric("same:*", "R@1") == pytest.approx(1 / 3)
+    assert report.metric("cross:*", "MRR") == 0.5
+    assert report.metric("all", "n") == 5  # a group row counts no case twice in "all"
+
+
+def test_off_topic_rejection_is_shown_per_kind_when_there_are_several() -> None:
+    report = multilingual_report()
+
+    lines = report.table().splitlines()
+
+    assert [line.split() for line in lines[-5:]] == [
+        ["off-topic:", "n=4", "rejected=0.500"],
+        ["offtopic:", "n=1", "rejected=1.000"],
+        ["offtopic:it:", "n=1", "rejected=0.000"],
+        ["offtopic:ru:", "n=2", "rejected=0.500"],
+        ["offtopic:*:", "n=3", "rejected=0.333"],
+    ]
+    assert report.metric("off-topic", "rejected") == 0.5
+    assert report.metric("offtopic:ru", "rejected") == 0.5
+    assert report.metric("offtopic:*", "n") == 3
+    assert report.metric("offtopic:es", "rejected") is None
+
+
+def test_one_off_topic_kind_keeps_the_single_rejection_line_and_json() -> None:
+    cases = [clip("c", "a.mp4"), off("o1", "offtopic"), off("o2", "offtopic")]
+    report = evaluate(cases, fake({"c": [hit("a.mp4")], "o1": [hit("a.mp4")]}))
+
+    lines = report.table().splitlines()
+    data = report.to_json()
+
+    assert lines[-1].split() == ["off-topic:", "n=2", "rejected=0.500"]
+    assert not any(line.startswith("offtopic") for line in lines)
+    assert "off_topic_kinds" not in data
+    assert list(data["kinds"]) == ["clip", "all"]
+    assert report.metric("offtopic", "rejected") == 0.5  # the one kind is the whole
+
+
+def test_json_report_holds_group_rows_and_off_topic_kinds() -> None:
+    data = json.loads(json.dumps(multilingual_report().to_json()))
+
+    assert data["kinds"]["same:*"]["n"] == 3
+    assert data["kinds"]["cross:*"]["R@5"] == 1.0
+    assert data["off_topic"] == {"n": 4, "rejected": 0.5}
+    assert data["off_topic_kinds"] == {
+        "offtopic": {"n": 1, "rejected": 1.0},
+        "offtopic:it": {"n": 1, "rejected": 0.0},
+        "offtopic:ru": {"n": 2, "rejected": 0.5},
+        "offtopic:*": {"n": 3, "rejected": 0.3333},
+    }
+
+
+def test_side_by_side_shows_group_rows_and_off_topic_kinds() -> None:
+    fused = multilingual_report()
+    speech = evaluate([moment("it1", "a.mp4", 0, 10, kind="same:it"), off("o-it", "offtopic:it")], fake({}))
+
+    lines = side_by_side({"speech": speech, "fused": fused}, per_kind={"same:*": "R@5"}).splitlines()
+
+    assert [line.split()[:2] for line in lines[1:]] == [
+        ["clip", "R@1"],
+        ["cross:en-it", "R@1"],
+        ["cross:*", "R@1"],
+        ["same:it", "R@1"],
+        ["same:ru", "R@1"],
+        ["same:*", "R@5"],
+        ["all", "R@1"],
+        ["off-topic", "rejected"],
+        ["offtopic", "rejected"],
+        ["offtopic:it", "rejected"],
+        ["offtopic:ru", "rejected"],
+        ["offtopic:*", "rejected"],
+    ]
+    assert lines[6].split()[2:] == ["0.000", "0.333"]
+    assert lines[-3].split()[2:] == ["1.000", "0.000"]
+    assert lines[-2].split()[2:] == ["-", "0.500"]
