@@ -3,13 +3,15 @@
 Ids never get reused (AUTOINCREMENT), so a FAISS id always names the same keyframe or span, or
 nothing. A video is `complete` only once its vectors are on disk; incomplete rows are leftovers
 of an interrupted run and are dropped by the next writer. Span text is also in an FTS5 table
-(kept in step by triggers) for keyword search ranked by BM25. A span is searchable only once its
-video is complete and lists the span's modality (`Store.extend` lists a modality after saving
-its vectors). Writes that fail for want of space or permission raise IndexWriteError; their
-transaction is rolled back. Reads that the system refuses raise IndexUnreadable, and a damaged
-file (not a database, a malformed page) IndexDamaged: one line each, never a traceback, and
-never taken for "no schema version". `salvage` copies what can be read of a damaged file into a
-new one (for `vidsearch doctor --repair`).
+(kept in step by triggers) for keyword search ranked by BM25, and the character pairs of its
+CJK runs in a second one (`span_grams`), since a run of CJK characters is one FTS5 token. A
+span is searchable only once its video is complete and lists the span's modality
+(`Store.extend` lists a modality after saving its vectors). Writes that fail for want of space
+or permission raise IndexWriteError; their transaction is rolled back. Reads that the system
+refuses raise IndexUnreadable, and a damaged file (not a database, a malformed page)
+IndexDamaged: one line each, never a traceback, and never taken for "no schema version".
+`salvage` copies what can be read of a damaged file into a new one (for `vidsearch doctor
+--repair`).
 """
 
 from __future__ import annotations
@@ -50,12 +52,16 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from indexer.types import AudioTrack, IndexedVideo, Modality, TextSpan, Word, known_modalities, model_role
+from search import textmatch
 from search.errors import IndexDamaged, IndexUnreadable, IndexWriteError
 from search.types import KeyframeRecord, ModelRecord, SegmentRecord, SpanRecord, VideoRecord
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
+READABLE = frozenset({"3", SCHEMA_VERSION})
+"""Schema versions a reader searches. Version 3 lacks the CJK pair index (`span_grams`): its
+searches find a CJK word inside a longer run by meaning only, until a writer upgrades it."""
 STALE_SIZE = -1
 """The size a salvage gives a video that lost rows: no file has it, so the next `vidsearch index`
 of the file (or `--update`) indexes it again, while searches still find what was saved of it."""
@@ -183,6 +189,16 @@ class SpanRow(Base):
     """The audio track a sentence or sound was heard on (its place among the file's audio tracks)."""
 
 
+class SpanGramRow(Base):
+    """The CJK character pairs of a span's text (`textmatch.grams`), for spans that have any:
+    FTS5's unicode61 keeps a run such as 北京火车站 as one token, so a word inside it is found
+    through these."""
+
+    __tablename__ = "span_grams"
+    id: Mapped[int] = mapped_column(ForeignKey("spans.id", ondelete="CASCADE"), primary_key=True)
+    grams: Mapped[str] = mapped_column(String)
+
+
 FTS_SETUP = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS spans_fts USING fts5("
     "text, content='spans', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')",
@@ -191,6 +207,16 @@ FTS_SETUP = (
     "CREATE TRIGGER IF NOT EXISTS spans_fts_delete AFTER DELETE ON spans BEGIN "
     "INSERT INTO spans_fts(spans_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
 )
+GRAMS_SETUP = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS span_grams_fts USING fts5("
+    "grams, content='span_grams', content_rowid='id', tokenize='unicode61')",
+    "CREATE TRIGGER IF NOT EXISTS span_grams_insert AFTER INSERT ON span_grams BEGIN "
+    "INSERT INTO span_grams_fts(rowid, grams) VALUES (new.id, new.grams); END",
+    "CREATE TRIGGER IF NOT EXISTS span_grams_delete AFTER DELETE ON span_grams BEGIN "
+    "INSERT INTO span_grams_fts(span_grams_fts, rowid, grams) VALUES ('delete', old.id, old.grams); END",
+)
+"""The keyword index of the spans' CJK pairs, kept in step with `span_grams` by triggers (a span's
+rows go with it: ON DELETE CASCADE)."""
 
 
 def _to_v2(connection: Connection) -> None:
@@ -211,13 +237,45 @@ def _to_v3(connection: Connection) -> None:
 
 def _add_columns(connection: Connection, table: str, columns: dict[str, str]) -> None:
     """Add the `columns` (name: SQL type and default) that `table` lacks, if the table exists."""
-    have = {row[1] for row in connection.exec_driver_sql(f"PRAGMA table_info({table})")}
+    have = _columns(connection, table)
     for name, kind in columns.items():
         if have and name not in have:
             connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
-MIGRATIONS: dict[str, Callable[[Connection], None]] = {"1": _to_v2, "2": _to_v3}
+def _to_v4(connection: Connection) -> None:
+    """Version 3 indexed CJK runs as whole words only: add the CJK pair index and fill it from
+    the spans there are."""
+    if not _columns(connection, "spans"):
+        return
+    SpanGramRow.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
+    for statement in GRAMS_SETUP:
+        connection.exec_driver_sql(statement)
+    _fill_grams(connection)
+
+
+def _fill_grams(connection: Connection) -> None:
+    """Give every span whose text has CJK runs its `span_grams` row (the triggers index it)."""
+    rows = [{"id": key, "grams": found} for key, found in _expected_grams(connection).items()]
+    if rows:
+        connection.execute(text("INSERT OR IGNORE INTO span_grams (id, grams) VALUES (:id, :grams)"), rows)
+
+
+def _expected_grams(connection: Connection) -> dict[int, str]:
+    """{span id: its CJK pairs} for the spans whose text has CJK characters."""
+    found: dict[int, str] = {}
+    for key, words in connection.exec_driver_sql("SELECT id, text FROM spans"):
+        pairs = textmatch.grams(words)
+        if pairs:
+            found[int(key)] = pairs
+    return found
+
+
+def _columns(connection: Connection, table: str) -> set[str]:
+    return {row[1] for row in connection.exec_driver_sql(f"PRAGMA table_info({table})")}
+
+
+MIGRATIONS: dict[str, Callable[[Connection], None]] = {"1": _to_v2, "2": _to_v3, "3": _to_v4}
 """Schema upgrades by the version they start from; each takes the index one version up."""
 
 
@@ -449,7 +507,7 @@ class Database:
                 MIGRATIONS[version](connection)
                 version = str(int(version) + 1)
             Base.metadata.create_all(connection)
-            for statement in FTS_SETUP:
+            for statement in FTS_SETUP + GRAMS_SETUP:
                 connection.execute(text(statement))
         with self.sessions.begin() as s:
             s.merge(MetaRow(key="schema_version", value=version or SCHEMA_VERSION))
@@ -564,15 +622,41 @@ class Database:
             return {r.id: _span(r, _video(v)) for r, v in s.execute(query)}
 
     @_reads
-    def keyword(self, match: str, modality: Modality, limit: int) -> list[tuple[int, float]]:
-        """(span id, BM25 score, higher is better) of `modality`'s spans matching the FTS5 query `match`."""
+    def keyword(
+        self, match: str, modality: Modality, limit: int, language: str | None = None
+    ) -> list[tuple[int, float]]:
+        """(span id, BM25 score, higher is better) of `modality`'s spans matching the FTS5 query
+        `match`, best first; with `language`, only spans of videos in that spoken language."""
+        spoken = " JOIN videos ON videos.id = spans.video_id AND videos.language = :language" if language else ""
         query = text(
-            "SELECT spans.id, -bm25(spans_fts) FROM spans_fts JOIN spans ON spans.id = spans_fts.rowid "
+            f"SELECT spans.id, -bm25(spans_fts) FROM spans_fts JOIN spans ON spans.id = spans_fts.rowid{spoken} "
             "WHERE spans_fts MATCH :match AND spans.modality = :modality ORDER BY bm25(spans_fts) LIMIT :limit"
         )
+        values = {"match": match, "modality": str(modality), "limit": limit, "language": language}
         with self.engine.connect() as connection:
+            return [(int(key), float(score)) for key, score in connection.execute(query, values)]
+
+    @_reads
+    def keyword_grams(self, match: str, modality: Modality, limit: int) -> list[tuple[int, float]]:
+        """(span id, BM25 score) of `modality`'s spans whose CJK pairs (`span_grams`) match the
+        FTS5 query `match`, best first; none from an index of version 3, which has no pairs."""
+        query = text(
+            "SELECT spans.id, -bm25(span_grams_fts) FROM span_grams_fts JOIN spans ON spans.id = span_grams_fts.rowid "
+            "WHERE span_grams_fts MATCH :match AND spans.modality = :modality ORDER BY bm25(span_grams_fts) "
+            "LIMIT :limit"
+        )
+        with self.engine.connect() as connection:
+            if not connection.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'span_grams_fts'").first():
+                return []
             rows = connection.execute(query, {"match": match, "modality": str(modality), "limit": limit})
             return [(int(key), float(score)) for key, score in rows]
+
+    @_reads
+    def languages(self) -> list[str]:
+        """The spoken languages of the complete videos (ISO 639-1; '' for unknown), sorted."""
+        with self.engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT DISTINCT language FROM videos WHERE complete ORDER BY language")
+            return [str(language) for (language,) in rows]
 
     @_reads
     def video_by_id(self, video_id: int) -> VideoRecord | None:
@@ -739,26 +823,36 @@ class Database:
         return [] if rows == ["ok"] else [line for row in rows for line in row.splitlines() if line.strip()]
 
     def keyword_index_problem(self) -> str | None:
-        """Why the FTS5 keyword index does not match the spans table, or None when it does.
+        """Why the FTS5 keyword indexes do not match the spans table, or None when they do.
 
-        Runs FTS5's 'integrity-check' with rank 1, which also compares the index with its
-        external content table (without it, SQLite 3.40 checks the index only)."""
+        Runs FTS5's 'integrity-check' with rank 1 on both, which also compares an index with its
+        external content table (without it, SQLite 3.40 checks the index only), and compares the
+        spans' CJK pairs (`span_grams`) with their text."""
         try:
             with self.engine.connect() as connection:
-                connection.exec_driver_sql("INSERT INTO spans_fts(spans_fts, rank) VALUES ('integrity-check', 1)")
+                for table in ("spans_fts", "span_grams_fts"):
+                    connection.exec_driver_sql(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
+                stored = {int(key): str(pairs) for key, pairs in connection.exec_driver_sql("SELECT * FROM span_grams")}
+                expected = _expected_grams(connection)
                 connection.rollback()
         except DatabaseError as exc:
             refused = write_refused(exc.orig)
             if refused is not None:
                 raise IndexWriteError(self.path.parent, refused) from exc
             return f"the keyword index does not match the spans ({exc.orig})"
+        if stored != expected:
+            wrong = len(set(stored.items()) ^ set(expected.items()))
+            return f"the CJK keyword index does not match the spans ({wrong} row(s) differ)"
         return None
 
     @_writes
     def rebuild_keyword_index(self) -> None:
-        """Rebuild the FTS5 keyword index from the spans table."""
+        """Rebuild the FTS5 keyword indexes from the spans table (the CJK pairs anew from its text)."""
         with self.engine.begin() as connection:
             connection.exec_driver_sql("INSERT INTO spans_fts(spans_fts) VALUES ('rebuild')")
+            connection.exec_driver_sql("DELETE FROM span_grams")
+            _fill_grams(connection)
+            connection.exec_driver_sql("INSERT INTO span_grams_fts(span_grams_fts) VALUES ('rebuild')")
 
     @_reads
     def keyframes(self, ids: Sequence[int]) -> dict[int, KeyframeRecord]:
@@ -819,13 +913,6 @@ class Database:
                 for path, key, moment in s.execute(query):
                     found.setdefault(path, []).append((int(key), float(moment)))
         return {path: sorted(times, key=lambda kt: kt[1]) for path, times in found.items()}
-
-    @_reads
-    def languages(self) -> set[str]:
-        """The spoken languages (ISO 639-1) detected in complete videos."""
-        with self.sessions() as s:
-            query = select(VideoRow.language).where(VideoRow.complete, VideoRow.language != "").distinct()
-            return set(s.scalars(query))
 
     @_reads
     def counts(self) -> tuple[int, int, int]:
@@ -905,6 +992,9 @@ def _add_spans(session, video_id: int, spans: Sequence[TextSpan]) -> list[int]: 
         for span in spans
     ]
     session.add_all(rows)
+    session.flush()
+    pairs = [SpanGramRow(id=row.id, grams=textmatch.grams(row.text)) for row in rows]
+    session.add_all([row for row in pairs if row.grams])
     session.flush()
     return [row.id for row in rows]
 

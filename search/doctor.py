@@ -15,7 +15,7 @@ Checks (each finding is a `Problem` with a stable `kind`):
   `vidsearch index --update`; when nothing can be read, the file is left and the problem says
   what to do);
 - `schema`: the schema version is this vidsearch's (an older one is upgraded by a repair);
-- `keyword-index`: the FTS5 keyword index matches the spans table (repair: rebuild it);
+- `keyword-index`: the FTS5 keyword indexes (words, CJK pairs) match the spans table (repair: rebuild them);
 - `temp-files`: no `*.faiss.tmp` left by a writer that died while saving (repair: delete them);
 - `incomplete-videos`: no video left incomplete by an interrupted run (repair: delete its rows;
   the next `vidsearch index` of its folder indexes it again);

@@ -5,9 +5,10 @@ The paired sentence space (`indexer.encoders.text.PairedEncoder`) scores English
 English query with its English model and everything else with its multilingual one, so search
 needs both answers:
 
-- a span is English when it is a sound label (AudioSet's English class names), or speech in a
-  video whose detected language is English (or unknown), or screen text in Latin script in such
-  a video;
+- a span is English when the language keyword matching compares it in
+  (`search.textmatch.span_language`) is English or unknown: sound labels (AudioSet's English class
+  names), speech in a video whose detected language is English (or was not detected), screen text
+  in Latin script in such a video;
 - a query is English unless it has letters of another script or lingua (Stahl, github.com/pemistahl/lingua-py,
   n-gram models of 75 languages) gives English a confidence under `ENGLISH_CONFIDENCE` among
   English, `LIKELY` and the languages the index holds. Measured on the 290 English queries of the
@@ -23,7 +24,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from indexer.types import Modality
+from search.textmatch import span_language
 from search.types import SpanRecord
 
 log = logging.getLogger(__name__)
@@ -42,12 +43,8 @@ def latin(text: str) -> bool:
 
 
 def span_is_english(span: SpanRecord) -> bool:
-    """Whether a stored span is English text (module docstring)."""
-    if span.modality == Modality.AUDIO:
-        return True
-    if span.video.language not in ENGLISH_TAGS:
-        return False
-    return span.modality != Modality.OCR or latin(span.text)
+    """Whether a stored span is English text: its language (`textmatch.span_language`) is English or unknown."""
+    return span_language(span.modality, span.text, span.video.language) in ENGLISH_TAGS
 
 
 class QueryLanguage:

@@ -113,8 +113,8 @@ def visual_candidates(store: Store, query: Query, params: Retrieval) -> list[Can
 def span_candidates(store: Store, modality: Modality, query: Query, params: Retrieval) -> list[Candidate]:
     """Spans of `modality` matching the query by meaning or keyword, scored 0..1, floor applied."""
     keys = _neighbours(store, modality, query)
-    expression = textmatch.fts_query(query.text)
-    keys.update(key for key, _ in (store.keyword(expression, modality, CANDIDATES) if expression else []))
+    keywords = textmatch.Keywords(query.text)
+    keys.update(_keyword_ids(store, modality, keywords))
     spans = list(store.spans(sorted(keys)).values())
     similarity = dict.fromkeys((span.id for span in spans), 0.0)
     text = store.space_model(Space.SENTENCE)
@@ -122,10 +122,28 @@ def span_candidates(store: Store, modality: Modality, query: Query, params: Retr
         rows = store.vectors(modality, text.dim).vectors([span.id for span in spans])
         english = np.fromiter((span_is_english(span) for span in spans), bool, len(spans))
         similarity.update(zip(similarity, query.similarity(rows, english).tolist()))
-    terms = textmatch.terms(query.text)
-    scored = [_span_match(span, similarity[span.id], terms) for span in spans]
+    scored = [_span_match(span, similarity[span.id], keywords) for span in spans]
     kept = sorted((s for s in scored if s[0] >= params.floor(modality)), key=lambda s: -s[0])
     return [_span_candidate(span, match, words, rank) for rank, (match, span, words) in enumerate(kept, 1)]
+
+
+def _keyword_ids(store: Store, modality: Modality, keywords: textmatch.Keywords) -> list[int]:
+    """Ids of the spans the query's words find (CANDIDATES per search): as typed (the index's
+    porter tokenizer stems English), by Snowball stem prefixes in the videos of each other spoken
+    language of the library (in those videos alone, so the English candidates stay as they were;
+    none for sound labels, which are English), and by CJK pairs inside longer runs."""
+    found = []
+    expression = textmatch.fts_query(keywords.text)
+    if expression:
+        found += store.keyword(expression, modality, CANDIDATES)
+    for language in store.languages() if modality != Modality.AUDIO else []:
+        expression = keywords.prefix_query(language)
+        if expression:
+            found += store.keyword(expression, modality, CANDIDATES, language)
+    expression = keywords.grams_query()
+    if expression:
+        found += store.keyword_grams(expression, modality, CANDIDATES)
+    return [key for key, _ in found]
 
 
 def _neighbours(store: Store, modality: Modality, query: Query) -> set[int]:
@@ -148,11 +166,15 @@ def _visual_match(cosine: float, floor: float) -> float:
     return min(1.0, 0.5 + 0.5 * (cosine - floor) / VISUAL_SPAN)
 
 
-def _span_match(span: SpanRecord, similarity: float, terms: list[str]) -> tuple[float, SpanRecord, tuple[str, ...]]:
+def _span_match(
+    span: SpanRecord, similarity: float, keywords: textmatch.Keywords
+) -> tuple[float, SpanRecord, tuple[str, ...]]:
     """(match 0..1, span, matched words): meaning alone, or meaning and keywords averaged,
     whichever is higher, so an exact keyword hit lifts a span and a paraphrase still counts;
-    a sound's match is also scaled by how sure the classifier was."""
-    covered, words = textmatch.coverage(terms, span.text, glued=span.modality == Modality.OCR)
+    keywords are compared in the span's language (`textmatch.span_language`); a sound's match
+    is also scaled by how sure the classifier was."""
+    language = textmatch.span_language(span.modality, span.text, span.video.language)
+    covered, words = keywords.coverage(span.text, language, glued=span.modality == Modality.OCR)
     match = max(similarity, (similarity + covered) / 2)
     if span.modality == Modality.AUDIO:
         match *= SOUND_DOUBT + (1 - SOUND_DOUBT) * span.confidence

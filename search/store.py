@@ -37,7 +37,7 @@ import numpy as np
 
 from indexer.encoders import Encoder
 from indexer.types import SENTENCE_MODALITIES, IndexedVideo, Modality, ModelRole, Space, TextSpan
-from search.db import SCHEMA_VERSION, Database
+from search.db import READABLE, SCHEMA_VERSION, Database
 from search.errors import (
     IndexLocked,
     IndexNotFound,
@@ -215,7 +215,7 @@ class Store:
         except BaseException:
             db.close()
             raise
-        if schema != SCHEMA_VERSION:
+        if schema not in (READABLE if lock is None else (SCHEMA_VERSION,)):
             db.close()
             raise SchemaMismatch(directory, schema or "none", SCHEMA_VERSION)
         return cls(directory, db, lock, version)
@@ -239,6 +239,7 @@ class Store:
             if self.db.readonly:
                 self.db.close()
                 self.db = Database(self.db.path)
+                self.db.create()  # a reader may have opened an older schema it can read (READABLE)
             self._vectors.clear()
             self._stamps.clear()
             self.recovered = self.recover()
@@ -563,9 +564,21 @@ class Store:
     def spans(self, ids: list[int]) -> dict[int, SpanRecord]:
         return self.db.spans(ids)
 
-    def keyword(self, match: str, modality: Modality, limit: int) -> list[tuple[int, float]]:
-        """Span ids of `modality` matching the FTS5 expression `match`, best BM25 first."""
-        return self.db.keyword(match, modality, limit)
+    def keyword(
+        self, match: str, modality: Modality, limit: int, language: str | None = None
+    ) -> list[tuple[int, float]]:
+        """(span id, BM25 score) of `modality`'s spans matching the FTS5 expression `match`, best
+        first; with `language` (ISO 639-1), only spans of videos in that spoken language."""
+        return self.db.keyword(match, modality, limit, language)
+
+    def keyword_grams(self, match: str, modality: Modality, limit: int) -> list[tuple[int, float]]:
+        """(span id, BM25 score) of `modality`'s spans whose CJK character pairs match the FTS5
+        expression `match` (see `textmatch.grams`), best first."""
+        return self.db.keyword_grams(match, modality, limit)
+
+    def languages(self) -> list[str]:
+        """The spoken languages of the searchable videos (ISO 639-1, '' for unknown)."""
+        return self.db.languages()
 
     def video_by_id(self, video_id: int) -> VideoRecord | None:
         return self.db.video_by_id(video_id)
@@ -579,10 +592,6 @@ class Store:
 
     def overlapping(self, video: VideoRecord, start: float, end: float) -> list[SegmentRecord]:
         return self.db.overlapping(video.id, start, end)
-
-    def languages(self) -> set[str]:
-        """The spoken languages (ISO 639-1) of the videos searches see."""
-        return self.db.languages()
 
     def counts(self) -> tuple[int, int, int]:
         """(videos, segments, keyframes) that searches see."""

@@ -324,7 +324,7 @@ def test_an_older_schema_is_reported_and_upgraded(index: Path) -> None:
     found = check(index)
     assert kinds(found) == {"schema"} and found.problems[0].repairable
     fixed = check(index, repair=True)
-    assert fixed.ok and fixed.repaired == ("upgraded the schema from version 1 to 3",)
+    assert fixed.ok and fixed.repaired == ("upgraded the schema from version 1 to 4",)
 
 
 def test_while_a_writer_works_its_progress_is_not_judged_and_repair_is_refused(index: Path, tmp_path: Path) -> None:

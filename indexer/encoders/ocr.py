@@ -33,6 +33,15 @@ log = logging.getLogger(__name__)
 
 MODALITY = Modality.OCR
 RUN_TOGETHER = re.compile(r"^[A-Za-z0-9]{7,}$")
+"""A word that may be English words run together: ASCII letters and digits only, so accented
+Latin, Cyrillic, CJK and every other script are never split."""
+COMMON = ((3, 4_000), (6, 10_000), (None, 50_000))
+"""(longest piece, most common words it must be among) for the pieces of a split: wordninja cuts
+any word it does not know into English-looking pieces ("temperatura" -> "tempera tura",
+"domenica" -> "dome nica"), so a split is kept only when each piece is a common English word,
+short pieces the more common. Measured (benchmarks/ocr_splits.py, with the test library): of 196
+non-English words that wordninja splits into 3+ letter pieces, 2 still are; of 92 English
+run-togethers, 88 still are."""
 TEXT_SCORE = 0.5
 """Lowest word-box score kept (RapidOCR's own default, applied here after turning tall boxes)."""
 TALL = 1.5
@@ -222,13 +231,14 @@ def _box(points: list[list[float]], text: str, score: float) -> TextLine:
 
 def _respace(text: str) -> str:
     """Split words the recogniser ran together ("GateB12closed" -> "Gate B12 closed"); a split is
-    kept only when every piece is a plausible word (3+ letters), a number, or a letter+number code."""
+    kept only when every piece is a number, a letter+number code, or a common English word of 3+
+    letters (COMMON), so words of other languages stay whole."""
     import wordninja
 
     words: list[str] = []
     for word in text.split():
         pieces = _codes(wordninja.split(word)) if RUN_TOGETHER.match(word) else [word]
-        words += pieces if all(_plausible(p) for p in pieces) else [word]
+        words += pieces if len(pieces) == 1 or all(_plausible(p) for p in pieces) else [word]
     return " ".join(words)
 
 
@@ -244,7 +254,24 @@ def _codes(pieces: list[str]) -> list[str]:
 
 
 def _plausible(piece: str) -> bool:
-    return len(piece) >= 3 or piece.isdigit() or (piece[:1].isalpha() and piece[1:].isdigit())
+    """Whether `piece` of a split word stands alone: a number, a letter+number code ("B12"), or a
+    common English word (COMMON) of 3+ letters."""
+    if piece.isdigit() or (piece[:1].isalpha() and piece[1:].isdigit()):
+        return True
+    if len(piece) < 3:
+        return False
+    rank = _ranks().get(piece.lower())
+    limit = next(most for longest, most in COMMON if longest is None or len(piece) <= longest)
+    return rank is not None and rank < limit
+
+
+@cache
+def _ranks() -> dict[str, int]:
+    """wordninja's English words by frequency rank (0 the most common)."""
+    import wordninja
+
+    costs: dict[str, float] = getattr(wordninja.DEFAULT_LANGUAGE_MODEL, "_wordcost", {})
+    return {word: rank for rank, word in enumerate(sorted(costs, key=costs.__getitem__))}
 
 
 def _lines(boxes: list[TextLine]) -> list[TextLine]:
