@@ -45,6 +45,9 @@ NOT_ANSWERS = {"speech": ("cross:en-zh",)}
 """English queries for Chinese on-screen text are OCR's, not speech's."""
 OFF_TOPIC = ("offtopic", "off-topic")
 """Off-topic kinds start with one of these ("offtopic:it" too)."""
+GROUPS = {"English": lambda kind: ":" not in kind, "other languages": lambda kind: ":" in kind}
+"""Floors are chosen apart for English queries on English text (scored by the English model of the
+paired space) and for the rest (kinds named `<what>:<language>`, scored by the multilingual model)."""
 DEPTH = 50
 STRICT = 0.975
 
@@ -109,24 +112,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, required=True)
     args = parser.parse_args(argv)
     cases = load_cases(args.queries)
-    zero = Settings(floor_visual=-1.0, floor_speech=0.0, floor_ocr=0.0, floor_audio=0.0)
+    zero = Settings(
+        floor_visual=-1.0,
+        **{f"floor_{m}{part}": 0.0 for m in ("speech", "ocr", "audio") for part in ("", "_multilingual")},
+    )
     with VideoSearch(args.index, zero) as engine:
         for modality in engine.searchable():
-            right, by_kind = scores(engine, cases, modality, args.queries.parent)
-            wrong = [score for kind in sorted(by_kind) for score in by_kind[kind]]
-            floor, kept, rejected = best_floor(right, wrong)
-            print(f"{modality}")
-            print(f"  right answers   {describe(right)}")
-            print(f"  off-topic tops  {describe(wrong)}")
-            if len(by_kind) > 1:
-                width = max(map(len, by_kind))
-                for kind in sorted(by_kind):
-                    print(f"    {kind:{width}}  {describe(by_kind[kind])}")
-            print(f"  floor {floor:.3f}: keeps {kept:.0%} of right answers, rejects {rejected:.0%} of off-topic")
-            strict = strict_floor(wrong, STRICT)
-            kept = float(np.mean([x >= strict for x in right])) if right else 0.0
-            print(f"  floor {strict:.3f}: rejects {STRICT:.0%}+ of off-topic alone, keeps {kept:.0%} of right answers")
+            for group, chosen in GROUPS.items():
+                mine = [case for case in cases if chosen(case.kind)]
+                if mine:
+                    report(engine, mine, modality, args.queries.parent, f"{modality}, {group}")
     return 0
+
+
+def report(engine: VideoSearch, cases: Sequence[Case], modality: str, root: Path, title: str) -> None:
+    """Print the score distributions of one modality and the floors they suggest."""
+    right, by_kind = scores(engine, cases, modality, root)
+    if not right and not by_kind:
+        return
+    wrong = [score for kind in sorted(by_kind) for score in by_kind[kind]]
+    floor, kept, rejected = best_floor(right, wrong)
+    print(f"{title}")
+    print(f"  right answers   {describe(right)}")
+    print(f"  off-topic tops  {describe(wrong)}")
+    if len(by_kind) > 1:
+        width = max(map(len, by_kind))
+        for kind in sorted(by_kind):
+            print(f"    {kind:{width}}  {describe(by_kind[kind])}")
+    print(f"  floor {floor:.3f}: keeps {kept:.0%} of right answers, rejects {rejected:.0%} of off-topic")
+    strict = strict_floor(wrong, STRICT)
+    kept = float(np.mean([x >= strict for x in right])) if right else 0.0
+    print(f"  floor {strict:.3f}: rejects {STRICT:.0%}+ of off-topic alone, keeps {kept:.0%} of right answers")
 
 
 if __name__ == "__main__":

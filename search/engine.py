@@ -20,7 +20,7 @@ from indexer import decode
 from indexer import errors as indexer_errors
 from indexer.encoders import Encoder, QueryEncoder, normalise
 from indexer.encoders.clip import ClipSpec, OpenClip
-from indexer.encoders.text import PairedEncoder, Part, SentenceSpec, spec_of
+from indexer.encoders.text import PairedEncoder, Part, SentenceEncoder, SentenceSpec, spec_of
 from indexer.encoders.text import sentence_encoder as make_sentence_encoder
 from indexer.errors import VideoError
 from indexer.types import Modality, Space
@@ -210,14 +210,13 @@ class VideoSearch:
         when a query model cannot be had."""
         active = self.ready(modalities)
         with self._lock:
-            sentence = self._query_vector(text) if set(active) - {Modality.VISUAL} else None
-            parts = self._parts() if sentence is not None else ()
+            sentence, english = self._query_vector(text) if set(active) - {Modality.VISUAL} else (None, True)
             query = Query(
                 text=text,
                 visual=self.text_encoder().encode([text])[0] if Modality.VISUAL in active else None,
                 sentence=sentence,
-                parts=parts,
-                english=self._english(text) if parts else True,
+                parts=self._parts() if sentence is not None else (),
+                english=english,
             )
             return self._ranked(query, active, k, filters)
 
@@ -244,7 +243,9 @@ class VideoSearch:
                 sentence=self._mean_spans(video, segment),
                 parts=self._parts(),
             )
-            hits = self._ranked(query, active, k + 3, filters, replace(self.params.retrieval, floors=ANY_MATCH))
+            hits = self._ranked(
+                query, active, k + 3, filters, replace(self.params.retrieval, floors=ANY_MATCH, multilingual=ANY_MATCH)
+            )
         return [h for h in hits if not (h.video == video.path and h.start < segment.end and h.end > segment.start)][:k]
 
     def _ranked(
@@ -269,7 +270,7 @@ class VideoSearch:
     def _parts(self) -> tuple[Part, ...]:
         """How the index's sentence space splits between models (empty: one model)."""
         encoder = self.sentence_encoder()
-        return encoder.parts if isinstance(encoder, PairedEncoder) else ()
+        return encoder.parts if isinstance(encoder, PairedEncoder | SentenceEncoder) else ()
 
     def _english(self, text: str) -> bool:
         """Whether a query reads as English (`search.language`), among the index's languages."""
@@ -277,13 +278,15 @@ class VideoSearch:
             self._query_language = QueryLanguage(self.store.languages())
         return self._query_language.english(text)
 
-    def _sentence_vector(self, text: str) -> np.ndarray | None:
-        """`text` in the sentence space (None: the index has none); `_query_vector` is this,
-        remembering the QUERY_CACHE most recently asked."""
+    def _sentence_vector(self, text: str) -> tuple[np.ndarray | None, bool]:
+        """`text` in the sentence space (None: the index has none), and whether it reads as
+        English where the space tells English apart; `_query_vector` is this, remembering the
+        QUERY_CACHE most recently asked."""
         encoder = self.sentence_encoder()
         if encoder is None:
-            return None
-        return (encoder.encode_queries if isinstance(encoder, QueryEncoder) else encoder.encode)([text])[0]
+            return None, True
+        vector = (encoder.encode_queries if isinstance(encoder, QueryEncoder) else encoder.encode)([text])[0]
+        return vector, self._english(text) if any(part.english for part in self._parts()) else True
 
     def _mean(self, modality: Modality, ids: list[int]) -> np.ndarray | None:
         """The unit mean of the stored vectors `ids` of `modality` (None when there are none)."""

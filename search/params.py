@@ -18,6 +18,17 @@ FLOORS: Mapping[Modality, float] = MappingProxyType(
 """Each modality's no-match floor, in its own scale (CLIP cosine for visual, 0..1 match for the
 word modalities): chosen by `benchmarks/calibrate.py` on the calibration split of the evaluation
 library, so that right answers stay above it and the top hits of off-topic queries fall below."""
+MULTILINGUAL_FLOORS: Mapping[Modality, float] = MappingProxyType(
+    {Modality.SPEECH: 0.41, Modality.OCR: 0.52, Modality.AUDIO: 0.35}
+)
+"""The word modalities' floors for text scored by the multilingual model of the sentence space
+(anything but English text against an English query: `indexer.encoders.text.PairedEncoder`), in
+the same 0..1 match scale: chosen by `benchmarks/calibrate.py` on the calibration split's queries
+in other languages and across languages, so that each language's off-topic queries are rejected
+by each modality alone at least 9 times in 10: speech 0.41 (Italian and Russian off-topic tops
+reach 0.42; it keeps 80 % of the right answers), screen text 0.52 (Chinese off-topic queries score
+0.37-0.52 on Chinese titles by meaning alone; Chinese words are still found by keyword), sound as
+in English (no off-topic query in another language scored over 0.32)."""
 ANY_MATCH: Mapping[Modality, float] = MappingProxyType(
     {Modality.VISUAL: -1.0, Modality.SPEECH: 0.0, Modality.OCR: 0.0, Modality.AUDIO: 0.0}
 )
@@ -32,15 +43,17 @@ list of 521 classes, count for less than the other modalities (a choice, not cal
 @dataclass(frozen=True)
 class Retrieval:
     """How each modality picks its candidates: `floors` (see FLOORS; a modality left out has
-    floor 0), and for visual hits, touching segments within `merge_margin` of each other's score
-    join into moments of at most `max_moment` seconds (see `search.moments.merge`)."""
+    floor 0) and `multilingual` (see MULTILINGUAL_FLOORS) for text the multilingual model scored,
+    and for visual hits, touching segments within `merge_margin` of each other's score join into
+    moments of at most `max_moment` seconds (see `search.moments.merge`)."""
 
     floors: Mapping[Modality, float] = field(default_factory=lambda: dict(FLOORS))
     merge_margin: float = 0.02
     max_moment: float = 30.0
+    multilingual: Mapping[Modality, float] = field(default_factory=lambda: dict(MULTILINGUAL_FLOORS))
 
-    def floor(self, modality: Modality) -> float:
-        return self.floors.get(modality, 0.0)
+    def floor(self, modality: Modality, multilingual: bool = False) -> float:
+        return (self.multilingual if multilingual else self.floors).get(modality, 0.0)
 
 
 @dataclass(frozen=True)

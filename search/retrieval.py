@@ -63,6 +63,15 @@ class Query:
             probes.append(probe)
         return probes
 
+    def multilingual(self, english: np.ndarray) -> np.ndarray:
+        """Which stored rows (`english`: n bools, whether each is English text) a multilingual
+        part scores (they are held to the multilingual floors); n bools."""
+        if not self.parts:
+            return np.zeros(len(english), bool)
+        if any(part.english for part in self.parts):
+            return ~(english & self.english)
+        return np.ones(len(english), bool)
+
     def similarity(self, rows: np.ndarray, english: np.ndarray) -> np.ndarray:
         """Cosine of the query with each stored row (n, dim), per the part that scores it:
         for a paired space, the English part's for English rows (`english`, n bools) when the
@@ -116,14 +125,15 @@ def span_candidates(store: Store, modality: Modality, query: Query, params: Retr
     keywords = textmatch.Keywords(query.text)
     keys.update(_keyword_ids(store, modality, keywords))
     spans = list(store.spans(sorted(keys)).values())
-    similarity = dict.fromkeys((span.id for span in spans), 0.0)
+    similarity = np.zeros(len(spans), np.float32)
+    english = np.fromiter((span_is_english(span) for span in spans), bool, len(spans))
     text = store.space_model(Space.SENTENCE)
     if spans and query.sentence is not None and text is not None:
         rows = store.vectors(modality, text.dim).vectors([span.id for span in spans])
-        english = np.fromiter((span_is_english(span) for span in spans), bool, len(spans))
-        similarity.update(zip(similarity, query.similarity(rows, english).tolist()))
-    scored = [_span_match(span, similarity[span.id], keywords) for span in spans]
-    kept = sorted((s for s in scored if s[0] >= params.floor(modality)), key=lambda s: -s[0])
+        similarity = query.similarity(rows, english)
+    floors = [params.floor(modality, other) for other in query.multilingual(english).tolist()]
+    scored = [_span_match(span, float(s), keywords) for span, s in zip(spans, similarity)]
+    kept = sorted((s for s, floor in zip(scored, floors) if s[0] >= floor), key=lambda s: -s[0])
     return [_span_candidate(span, match, words, rank) for rank, (match, span, words) in enumerate(kept, 1)]
 
 
@@ -151,11 +161,11 @@ def _neighbours(store: Store, modality: Modality, query: Query) -> set[int]:
     record = store.space_model(Space.SENTENCE)
     if record is None:
         return set()
-    found: set[int] = set()
-    for probe in query.probes():
-        _, ids = store.vectors(modality, record.dim).search(probe[None, :], CANDIDATES)
-        found.update(int(key) for key in ids[0] if key >= 0)
-    return found
+    probes = query.probes()
+    if not probes:
+        return set()
+    _, ids = store.vectors(modality, record.dim).search(np.stack(probes), CANDIDATES)
+    return {int(key) for key in ids.ravel() if key >= 0}
 
 
 def _scored(keyframe: KeyframeRecord, score: float) -> ScoredSegment:

@@ -19,6 +19,7 @@ from indexer.types import Modality, Space
 from search import VideoSearch
 from search.errors import ModelMismatch
 from search.language import QueryLanguage, latin, span_is_english
+from search.params import Retrieval
 from search.retrieval import Query
 from search.store import Store
 from search.types import SpanRecord, VideoRecord
@@ -76,6 +77,19 @@ def test_a_paired_space_scores_each_text_with_the_model_for_it() -> None:
     np.testing.assert_allclose(other, [2 * 0 - 0.5, 2 * 1 - 0.5, 1.5])
     assert len(Query(sentence=query, parts=parts, english=False).probes()) == 1
     assert len(Query(sentence=query, parts=parts, english=True).probes()) == 2
+
+
+def test_text_the_multilingual_model_scores_is_held_to_its_own_floors() -> None:
+    vector = np.ones(4, np.float32)
+    english = np.array([True, False])
+    pair = (Part("en", 0, 2, True), Part("all", 2, 4, False))
+    assert Query(sentence=vector).multilingual(english).tolist() == [False, False]
+    assert Query(sentence=vector, parts=pair, english=True).multilingual(english).tolist() == [False, True]
+    assert Query(sentence=vector, parts=pair, english=False).multilingual(english).tolist() == [True, True]
+    alone = (Part("all", 0, 4, False),)
+    assert Query(sentence=vector, parts=alone).multilingual(english).tolist() == [True, True]
+    retrieval = Retrieval(floors={Modality.SPEECH: 0.3}, multilingual={Modality.SPEECH: 0.5})
+    assert (retrieval.floor(Modality.SPEECH), retrieval.floor(Modality.SPEECH, multilingual=True)) == (0.3, 0.5)
 
 
 def test_recorded_models_are_asked_for_again_by_name() -> None:

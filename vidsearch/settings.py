@@ -22,7 +22,7 @@ from indexer.encoders.text import SentenceSpec
 from indexer.pipeline import IndexParams
 from indexer.shots import ShotParams
 from indexer.types import Modality
-from search.params import FLOORS, WEIGHTS, Device, Retrieval, SearchParams
+from search.params import FLOORS, MULTILINGUAL_FLOORS, WEIGHTS, Device, Retrieval, SearchParams
 
 INDEXING = IndexParams()
 SEARCHING = SearchParams()
@@ -138,6 +138,21 @@ class Settings(BaseSettings):
     floor_audio: float = Field(
         FLOORS[Modality.AUDIO], ge=0, le=1, description="match score below which a sound is no match"
     )
+    floor_speech_multilingual: float = Field(
+        MULTILINGUAL_FLOORS[Modality.SPEECH],
+        ge=0,
+        le=1,
+        description="floor_speech, multilingual model",
+    )
+    floor_ocr_multilingual: float = Field(
+        MULTILINGUAL_FLOORS[Modality.OCR], ge=0, le=1, description="floor_ocr, multilingual model"
+    )
+    floor_audio_multilingual: float = Field(
+        MULTILINGUAL_FLOORS[Modality.AUDIO],
+        ge=0,
+        le=1,
+        description="floor_audio, multilingual model",
+    )
 
     @field_validator("modalities", mode="before")
     @classmethod
@@ -183,6 +198,14 @@ class Settings(BaseSettings):
             Modality.SPEECH: self.floor_speech,
             Modality.OCR: self.floor_ocr,
             Modality.AUDIO: self.floor_audio,
+        }
+
+    def multilingual_floors(self) -> dict[Modality, float]:
+        """The word modalities' floors for text the multilingual model scores (`search.params.MULTILINGUAL_FLOORS`)."""
+        return {
+            Modality.SPEECH: self.floor_speech_multilingual,
+            Modality.OCR: self.floor_ocr_multilingual,
+            Modality.AUDIO: self.floor_audio_multilingual,
         }
 
     def index_params(self) -> IndexParams:
@@ -235,7 +258,7 @@ class Settings(BaseSettings):
             modalities=self.modalities,
             fusion=self.fusion,
             weights=self.weights(),
-            retrieval=Retrieval(self.floors(), self.merge_margin, self.max_moment),
+            retrieval=Retrieval(self.floors(), self.merge_margin, self.max_moment, self.multilingual_floors()),
             clip=self.clip_spec() if CLIP_FIELDS & named else None,
             sentence_model=self.text_model if "text_model" in named else None,
             device=Device(self.device, self.offline, self.batch_size),

@@ -78,6 +78,8 @@ class Profile:
     centred: bool = False
     scale: float = 1.0
     shift: float = 0.0
+    multilingual: bool = False
+    """Scored apart (its own floors, `search.params.MULTILINGUAL_FLOORS`) as a model of many languages."""
 
 
 E5_SCALE = (1.35, -0.04)
@@ -87,7 +89,7 @@ evaluation library) on all-MiniLM-L6-v2's (measured 1.33-1.42 and -0.04 on the t
 
 
 PROFILES: dict[str, Profile] = {
-    MULTILINGUAL: Profile("query: ", "passage: ", centred=True, scale=E5_SCALE[0], shift=E5_SCALE[1]),
+    MULTILINGUAL: Profile("query: ", "passage: ", True, E5_SCALE[0], E5_SCALE[1], multilingual=True),
     ENGLISH: Profile(),
 }
 """Known models' profiles by hub name; a local directory named like one (its last part) gets its profile."""
@@ -274,6 +276,13 @@ class SentenceEncoder(Resolvable):
     @property
     def profile(self) -> Profile:
         return self.found.profile
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        """A multilingual model as the one part of its space (scored with its profile's scale and
+        floors); empty for any other model (plain cosine, the default floors)."""
+        p = self.profile
+        return (Part(self.name, 0, self.dim, False, p.scale, p.shift),) if p.multilingual else ()
 
     @functools.cached_property
     def _bert(self) -> NumpyBert | None:
