@@ -278,9 +278,8 @@ def test_minilm_in_numpy_never_imports_torch() -> None:
     script = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from indexer.encoders.text import SentenceEncoder, SentenceSpec\n"
-        "for model in ('english', None):\n"
-        "    encoder = SentenceEncoder(SentenceSpec(model))\n"
-        "    assert encoder.encode(['hello', 'harbour pilots']).shape == (2, 384)\n"
+        "encoder = SentenceEncoder(SentenceSpec('english'))\n"
+        "assert encoder.encode(['hello', 'harbour pilots']).shape == (2, 384)\n"
         "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)

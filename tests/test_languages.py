@@ -128,6 +128,19 @@ def test_update_embeds_the_stored_text_again_with_a_new_sentence_model(tmp_path:
     assert again.reembedded == 0  # type: ignore[attr-defined]
 
 
+def test_update_goes_on_when_the_new_sentence_model_cannot_be_had(
+    tmp_path: Path, coloured: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = tmp_path / "index"
+    _index(coloured, index, HashedWords())
+    unreachable = Settings(modalities=("speech",), text_model="someone/not-downloaded", offline=True)
+    report = index_paths([coloured], index, unreachable, models=Models(speech=ScriptedSpeech(SENTENCES)), update=True)
+    assert report.reembedded == 0 and report.skipped == (coloured,)
+    assert "not embedded again" in caplog.text and "someone/not-downloaded" in caplog.text
+    with Store.open(index) as store:
+        assert store.models()[Space.SENTENCE].model == HashedWords.name
+
+
 def test_an_interrupted_reembedding_is_finished_by_the_next_update(
     tmp_path: Path, coloured: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -86,8 +86,9 @@ def test_silence_has_no_transcript() -> None:
 
 
 def test_paraphrases_are_closer_than_unrelated_sentences() -> None:
-    encoder = SentenceEncoder(SentenceSpec())
-    said, paraphrase, other = encoder.encode(
-        ["The bank raised interest rates", "Interest rates went up at the bank", "A picnic on the river bank"]
-    )
-    assert encoder.dim == 384 and float(said @ paraphrase) > float(said @ other) + 0.3
+    for model in ("english", "multilingual"):
+        encoder = SentenceEncoder(SentenceSpec(model))
+        said, paraphrase, other = encoder.encode(
+            ["The bank raised interest rates", "Interest rates went up at the bank", "A picnic on the river bank"]
+        )
+        assert encoder.dim == 384 and float(said @ paraphrase) > float(said @ other) + 0.3, model

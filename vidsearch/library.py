@@ -20,7 +20,7 @@ from typing import cast
 
 from indexer import files
 from indexer.encoders import Encoder
-from indexer.errors import NotARegularFile, describe
+from indexer.errors import ModelUnavailable, NotARegularFile, describe
 from indexer.pipeline import Models, StageClock
 from indexer.types import IndexedVideo, Modality, Space
 from search.errors import IndexUnusable, IndexWriteError, VectorFileError, write_failure
@@ -277,7 +277,11 @@ class _Run:
         stored = store.models().get(Space.SENTENCE)
         if stored is None or not any(m.space == Space.SENTENCE for m in self.settings.modalities):
             return
-        encoder, record = registry.sentence_model(self.settings, self.given)
+        try:
+            encoder, record = registry.sentence_model(self.settings, self.given)
+        except ModelUnavailable as error:
+            log.warning("the index's spans are not embedded again: %s", error)
+            return
         if stored.available and stored.model == record.model:
             return
         log.info("embedding the index's spans again with %s (they were embedded with %s)", record.model, stored.model)

@@ -137,6 +137,8 @@ def profile_of(model: str) -> Profile:
 def resolve(spec: SentenceSpec) -> Resolved:
     """Where `spec`'s model is, without loading it; raises ModelUnavailable with the ways out."""
     model = spec.canonical
+    if model == PAIR:
+        raise ValueError(f"{PAIR} is two models: `sentence_encoder` builds it")
     path = local_dir(model)
     if path is not None:
         return Resolved(f"st:{path}", str(path), profile_of(str(path)))
