@@ -38,10 +38,16 @@ class ModelMismatch(SearchError):
     """The index holds vectors of one model and the caller uses another."""
 
     def __init__(self, directory: Path, modality: ModelRole, stored: str, requested: str) -> None:
-        way = "`vidsearch index --update` re-embeds its spans with the new one, " if modality == "text" else ""
+        if modality == "text":
+            way = (
+                "leave VIDSEARCH_TEXT_MODEL unset to use the index's own, "
+                "`vidsearch index --update` re-embeds its spans with the one set, "
+            )
+        else:
+            way = "use the same model, "
         super().__init__(
             f"index {directory} holds {modality} vectors of {stored}, not {requested}: "
-            f"use the same model, {way}or use another --index directory"
+            f"{way}or use another --index directory"
         )
         self.directory = directory
         self.modality = modality

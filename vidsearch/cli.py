@@ -108,7 +108,7 @@ def _index_args(index: argparse.ArgumentParser) -> None:
 
 def _search_args(search: argparse.ArgumentParser) -> None:
     search.add_argument("query", nargs="?")
-    search.add_argument("--queries-file", type=Path, help="one query per line; prints one JSON object per line")
+    search.add_argument("--queries-file", type=Path, help="one query per line (with --json: one JSON object per line)")
     search.add_argument("--image", type=Path, help="find moments that look like this picture (visual search)")
     search.add_argument("--like", type=_segment_id, metavar="SEGMENT_ID", help="find moments like this segment")
     search.add_argument("--index", required=True, type=Path)
