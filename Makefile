@@ -33,7 +33,7 @@ demo: install speech
 	$(BIN)/vidsearch index data/library --index $(INDEX)
 	$(BIN)/vidsearch stats --index $(INDEX)
 	@for q in "welcome to the harbour" "someone slicing bread" "a lecture about the planets" "a red car at night" \
-		"a recipe for chocolate cake"; do \
+		"una macchina rossa di notte" "a recipe for chocolate cake"; do \
 		echo; echo "== $$q"; $(BIN)/vidsearch search "$$q" --index $(INDEX) -k 3 || true; \
 	done
 
