@@ -254,7 +254,22 @@ def _coverage(
             hit_weight += _weight(term)
             found += matched or [term]
     total = sum(_weight(t) for t in query_terms)
-    return hit_weight / total, tuple(dict.fromkeys(found))
+    return hit_weight / total, tuple(dict.fromkeys(_joined(found, text)))
+
+
+def _joined(found: list[str], text: str) -> list[str]:
+    """Matched words, with the CJK pairs (and lone characters) among them joined back into the
+    stretches of `text` they cover, as a user reads them ("博物", "物馆" -> "博物馆")."""
+    pieces = {piece for piece in found if _cjk(piece)}
+    if not pieces:
+        return found
+    covered = [False] * len(text)
+    for i in range(len(text)):
+        for size in (1, 2):
+            if text[i : i + size] in pieces:
+                covered[i : i + size] = [True] * len(text[i : i + size])
+    stretches = "".join(c if on else " " for c, on in zip(text, covered)).split()
+    return [piece for piece in found if not _cjk(piece)] + stretches
 
 
 def _weight(term: str) -> float:

@@ -85,6 +85,8 @@ def test_spanish_stop_words_do_not_count(library: Store) -> None:
 
 def test_a_cjk_word_inside_a_longer_run_is_found(library: Store) -> None:
     assert Keywords("火车").coverage("我在北京火车站等你", "zh") == (1.0, ("火车",))
+    assert Keywords("博物馆").coverage("上海博物馆新展览开幕", "zh") == (1.0, ("博物馆",))
+    assert Keywords("北京 火车站").coverage("我在北京火车站等你", "zh")[1] == ("北京火车站",)
     assert Keywords("火车").coverage("我在北京火车站等你", "")[0] == 1.0
     assert Keywords("火车").coverage("北京站", "zh")[0] == 0.0
     assert Keywords("站").coverage("北京火车站", "zh")[0] == 1.0  # one character, the last of its run
