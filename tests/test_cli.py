@@ -322,3 +322,20 @@ def test_doctor_repair_rebuilds_a_lost_vector_file_with_the_index_own_model(tmp_
         capsys, "search", "tone 700 hertz", "--index", tmp_path / "index", "--json", "--modalities", "speech"
     )
     assert json.loads(after) == json.loads(before) and len(json.loads(after)["hits"]) == 3
+
+
+def test_version_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out.strip().startswith("vidsearch ")
+
+
+@pytest.mark.slow  # a fresh interpreter, as a user runs it
+def test_each_failed_file_is_printed_once(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.mp4"
+    empty.touch()
+    run = [sys.executable, "-m", "vidsearch.cli", "index", str(empty), "--index", str(tmp_path / "index")]
+    done = subprocess.run([*run, "--modalities", "speech"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 1
+    assert (done.stdout + done.stderr).count(str(empty)) == 1, done.stdout + done.stderr
+    assert str(empty) in (tmp_path / "index" / "vidsearch.log").read_text()

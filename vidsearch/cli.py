@@ -21,6 +21,7 @@ from indexer.files import OneLine, fingerprint, printable
 from indexer.types import Modality, UnknownModality
 from search.errors import IndexLocked, SearchError
 from search.types import Evidence, Filters, Hit, ModelRecord, clock, path_text
+from vidsearch import FILE_OUTCOME, WRITER
 from vidsearch.settings import CLIP_FIELDS, Settings
 
 if TYPE_CHECKING:
@@ -184,6 +185,7 @@ SUBCOMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], .
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vidsearch", description="Find the moment in your videos by typing what you remember.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    parser.add_argument("--version", action="version", version=WRITER)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, summary, add_arguments in SUBCOMMANDS:
         add_arguments(commands.add_parser(name, help=summary))
@@ -270,8 +272,6 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             f"{len(report.indexed)} indexed ({hours:.2f} h of video), {len(report.skipped)} unchanged, "
             f"{len(report.failed)} failed; log: {args.index / LOG_NAME}"
         )
-        for failure in report.failed:
-            print(f"failed   {printable(failure.path)}: {printable(failure.error)}")
         if report.stopped_by is not None:
             print(
                 f"stopped: what was indexed is saved; {len(report.interrupted)} file(s) at work are left for next time"
@@ -492,7 +492,6 @@ def _index_images(record: ModelRecord, settings: Settings) -> Encoder[np.ndarray
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0 when the index is consistent (after repairs, if asked), 1 when problems remain."""
     from search.doctor import check
-    from vidsearch import WRITER
 
     report = check(
         args.index,
@@ -542,6 +541,7 @@ alone: 24 -> 15 ms, 50 -> 17 ms). Indexing keeps OpenMP's default: its pools are
 def main(argv: Sequence[str] | None = None) -> int:
     terminal = logging.StreamHandler(sys.stderr)
     terminal.setFormatter(OneLine("vidsearch: %(message)s"))
+    terminal.addFilter(lambda record: not getattr(record, FILE_OUTCOME, False))
     root = logging.getLogger()
     if not root.handlers:
         root.addHandler(terminal)

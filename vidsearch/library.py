@@ -26,7 +26,7 @@ from indexer.types import IndexedVideo, Modality, Space
 from search.errors import IndexUnusable, IndexWriteError, VectorFileError, write_failure
 from search.store import DB_NAME, Store
 from search.types import ModelRecord
-from vidsearch import WRITER
+from vidsearch import FILE_OUTCOME, WRITER
 from vidsearch import models as registry
 from vidsearch.backends import BACKENDS
 from vidsearch.settings import CLIP_FIELDS, Settings
@@ -390,7 +390,7 @@ class _Run:
             self.unsaved = 0
 
     def _fail(self, path: Path, error: str) -> None:
-        log.warning("%s: %s", path, error)
+        log.warning("%s: %s", path, error, extra={FILE_OUTCOME: True})
         self.failed.append(Failure(path, error))
         self.tell(FileEvent(path, "failed", error=error))
 
