@@ -541,12 +541,13 @@ alone: 24 -> 15 ms, 50 -> 17 ms). Indexing keeps OpenMP's default: its pools are
 def main(argv: Sequence[str] | None = None) -> int:
     terminal = logging.StreamHandler(sys.stderr)
     terminal.setFormatter(OneLine("vidsearch: %(message)s"))
-    terminal.addFilter(lambda record: not getattr(record, FILE_OUTCOME, False))
     root = logging.getLogger()
     if not root.handlers:
         root.addHandler(terminal)
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "index" and not args.json:  # its progress lines tell each file's outcome
+            terminal.addFilter(lambda record: not getattr(record, FILE_OUTCOME, False))
         if args.command in ANSWERING:
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
