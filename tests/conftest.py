@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -13,6 +16,19 @@ import pytest
 from tests.media import Shot, shots_video
 
 ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("torch", "transformers", "sentence_transformers")
+
+
+def heavy_imports_after(code: str) -> list[str]:
+    """Which of HEAVY a fresh interpreter has imported after running `code` (with the repository
+    on its path); the code's own failure fails the caller's test."""
+    report = f"import json; print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    script = f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{code}\n{report}\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return list(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 TINY_CLIP = ROOT / "tests" / "data" / "tiny-clip.json"
 
 
