@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import bisect
 import functools
 import json
 import logging
 import math
 import os
+import shutil
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -20,7 +23,7 @@ from indexer.errors import IndexerError, describe
 from indexer.files import OneLine, fingerprint, is_text, printable
 from indexer.types import Modality, UnknownModality
 from search.errors import IndexLocked, SearchError
-from search.types import Evidence, Filters, Hit, ModelRecord, clock, path_text
+from search.types import Evidence, Filters, Hit, ModelRecord, SpanRecord, clock, path_text, track_json
 from vidsearch import FILE_OUTCOME, WRITER
 from vidsearch.settings import CLIP_FIELDS, Settings
 
@@ -452,22 +455,85 @@ EVAL_METRICS = {"speech_paraphrase": "R@5", "audio": "R@5"}
 
 
 def cmd_info(args: argparse.Namespace, settings: Settings) -> int:
+    """A video's record, its segments (ids for `search --like`) and what is said and shown on
+    screen in each: the texts cut to the terminal's width on a terminal, whole otherwise and in
+    the --json `spans` (`{modality, start, end, text, track?}`, time order, as the API's transcript)."""
     from search import VideoSearch
 
     with VideoSearch(args.index, settings) as engine:
         video, segments = engine.info(args.video)
+        spans = engine.transcript(video.id)
     if args.json:
         shown = video.to_json()
         old = {"video": shown["path"]} | ({"video_bytes": shown["path_bytes"]} if "path_bytes" in shown else {})
-        _emit({**shown, "segments": [s.to_json() for s in segments], **old})
-    else:
-        picture = f"{video.width}x{video.height}  {video.fps:.2f} fps" if video.has_video else "sound only"
-        print(f"{printable(video.path)}  {clock(video.duration)}  {picture}")
-        for track in video.tracks:
-            print(f"  audio {printable(track.label())}" + ("  default" if track.default else ""))
-        for s in segments:
-            print(f"  {s.start:9.3f}–{s.end:9.3f} s  ({clock(s.start)}–{clock(s.end)})")
+        _emit({**shown, "segments": [s.to_json() for s in segments], "spans": [_span_json(s) for s in spans], **old})
+        return 0
+    picture = f"{video.width}x{video.height}  {video.fps:.2f} fps" if video.has_video else "sound only"
+    print(f"{printable(video.path)}  {clock(video.duration)}  {picture}")
+    for track in video.tracks:
+        print(f"  audio {printable(track.label())}" + ("  default" if track.default else ""))
+    columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    starts = [s.start for s in segments]
+    inside: dict[int, list[SpanRecord]] = {}
+    for span in spans:
+        inside.setdefault(max(bisect.bisect_right(starts, span.start) - 1, 0), []).append(span)
+    if not segments and spans:
+        print("  (no segments)")
+    for place, s in enumerate(segments or [None]):
+        if s is not None:
+            print(f"  segment {s.id}  {clock(s.start)}–{clock(s.end)}  ({s.start:.3f}–{s.end:.3f} s)")
+        for span in inside.get(place, []):
+            print(_span_line(span, columns))
     return 0
+
+
+def _span_json(span: SpanRecord) -> dict[str, Any]:
+    """A transcript line as the API gives it: modality, start, end (seconds), text, and `track` (the
+    audio track it was heard on) for a file with several."""
+    found: dict[str, Any] = {
+        "modality": str(span.modality),
+        "start": round(span.start, 3),
+        "end": round(span.end, 3),
+        "text": span.text,
+    }
+    if span.heard_on is not None:
+        found["track"] = track_json(span.heard_on)
+    return found
+
+
+def _span_line(span: SpanRecord, columns: int | None) -> str:
+    """`    speech 00:08–00:10  “what was said”  on track 2`, the text cut to fit `columns` (None: whole)."""
+    track = f"  on {printable(span.heard_on.label())}" if span.heard_on is not None else ""
+    head = f"    {span.modality:6} {clock(span.start)}–{clock(span.end)}  “"
+    text = printable(" ".join(span.text.split()))
+    if columns is not None:
+        text = _fit(text, max(columns - 1 - len(head) - len(track) - 1, TEXT_COLUMNS))
+    return f"{head}{text}”{track}"
+
+
+TEXT_COLUMNS = 24
+"""The fewest columns a shortened text keeps, however narrow the terminal."""
+
+
+def _fit(text: str, room: int) -> str:
+    """`text` in at most `room` terminal columns (wide CJK characters take two): cut after a word
+    where one ends in the last half, and ended with “…” when cut."""
+
+    def width(char: str) -> int:
+        return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+    if sum(map(width, text)) <= room:
+        return text
+    used, cut = 0, 0
+    for char in text:
+        used += width(char)
+        if used > room - 1:
+            break
+        cut += 1
+    space = text.rfind(" ", 0, cut + 1)
+    if space > cut // 2:
+        cut = space
+    return text[:cut].rstrip() + "…"
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
