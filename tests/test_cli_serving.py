@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -198,6 +199,22 @@ def test_the_announcement_is_private_and_gone_after_serving(tmp_path: Path) -> N
         (written,) = (tmp_path / FOLDER).iterdir()
         assert stat.S_IMODE(written.stat().st_mode) == 0o600 and written.name == f"{os.getpid()}.json"
         assert json.loads(written.read_text())["url"] == "http://127.0.0.1:8000/api"
+    assert list((tmp_path / FOLDER).iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or os.name != "posix", reason="POSIX signals")
+def test_a_terminated_server_takes_its_announcement_with_it(tmp_path: Path) -> None:
+    """As `vidsearch serve` ends on `kill`: uvicorn stops, then raises SIGTERM again."""
+    code = (
+        "import os, signal, sys; from pathlib import Path; from vidsearch.serving import announce\n"
+        "with announce(Path(sys.argv[1]), 'http://127.0.0.1:8000', None):\n"
+        "    print(len(os.listdir(Path(sys.argv[1]) / 'serving')), flush=True)\n"
+        "    signal.raise_signal(signal.SIGTERM)\n"
+        "    print('not reached')\n"
+    )
+    run = [sys.executable, "-c", code, str(tmp_path)]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout == "1\n" and done.returncode == 128 + signal.SIGTERM, done.stderr
     assert list((tmp_path / FOLDER).iterdir()) == []
 
 

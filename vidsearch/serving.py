@@ -15,11 +15,14 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import socket
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from indexer.types import AudioTrack, Modality
@@ -70,10 +73,31 @@ def announce(index: Path, url: str, token: str | None) -> Iterator[None]:
         yield
         return
     try:
-        yield
+        with _terminated_as_exit():
+            yield
     finally:
         with contextlib.suppress(OSError):
             target.unlink()
+
+
+@contextlib.contextmanager
+def _terminated_as_exit() -> Iterator[None]:
+    """SIGTERM (where it would end the process at once) raises SystemExit(143) in the block, so
+    that `finally` clauses run. uvicorn puts back the handler it found when it stops and then
+    raises the signal it stopped for again: without this, a terminated API left its announcement
+    behind (clients pass over and remove those, once they see the process is gone)."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def leave(number: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + number)
+
+    signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _write(target: Path, text: str) -> None:
