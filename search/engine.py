@@ -11,6 +11,8 @@ import functools
 import logging
 import os
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from indexer.encoders import Encoder, QueryEncoder, normalise
 from indexer.encoders.clip import ClipSpec, OpenClip
 from indexer.encoders.text import PairedEncoder, Part, SentenceEncoder, SentenceSpec, spec_of
 from indexer.encoders.text import sentence_encoder as make_sentence_encoder
-from indexer.errors import VideoError
+from indexer.errors import VideoError, VidsearchError, describe
 from indexer.types import Modality, Space
 from search.errors import (
     IndexEmpty,
@@ -37,15 +39,67 @@ from search.errors import (
 from search.fusion import Candidate, Moment, fuse
 from search.language import QueryLanguage
 from search.params import ANY_MATCH, Device, Retrieval, SearchConfig, SearchParams
-from search.retrieval import Query, span_candidates, visual_candidates
+from search.retrieval import Query, span_candidates, video_marks, visual_candidates
 from search.served import IndexedFile, open_indexed
 from search.store import Store
-from search.types import Filters, Hit, ModelRecord, SegmentRecord, VideoRecord
+from search.types import (
+    Filters,
+    Hit,
+    LoadState,
+    Mark,
+    ModelRecord,
+    Readiness,
+    SegmentRecord,
+    SpanRecord,
+    VideoRecord,
+)
 
 log = logging.getLogger(__name__)
 
 QUERY_CACHE = 64
 """Query texts whose sentence vectors an engine keeps (a page re-asks the same few often)."""
+WARM_QUERY = "a person talking"
+"""The query `VideoSearch.load` answers to warm the models and vector files up."""
+
+
+class Loading:
+    """Loading an engine's models in a background thread, once, and how it went."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._state = LoadState.IDLE
+        self._error = ""
+        self._began = 0.0
+        self._took = 0.0
+
+    def start(self, load: Callable[[], None], name: str) -> None:
+        """Run `load` in a daemon thread unless it was started before."""
+        with self._guard:
+            if self._state != LoadState.IDLE:
+                return
+            self._state, self._began = LoadState.LOADING, time.monotonic()
+        threading.Thread(target=self._run, args=(load, name), name="vidsearch-load", daemon=True).start()
+
+    def _run(self, load: Callable[[], None], name: str) -> None:
+        try:
+            load()
+        except VidsearchError as exc:
+            log.warning("the models of %s cannot be loaded: %s", name, describe(exc))
+            state, error = LoadState.FAILED, describe(exc)
+        except Exception as exc:  # a thread's edge: the reason is kept for readiness(), the traceback logged
+            log.exception("loading the models of %s failed", name)
+            state, error = LoadState.FAILED, describe(exc)
+        else:
+            state, error = LoadState.READY, ""
+            log.info("models of %s loaded in %.1f s", name, time.monotonic() - self._began)
+        with self._guard:
+            self._state, self._error, self._took = state, error, time.monotonic() - self._began
+
+    def readiness(self) -> Readiness:
+        with self._guard:
+            running = self._state == LoadState.LOADING
+            seconds = time.monotonic() - self._began if running else self._took
+            return Readiness(self._state, self._error, seconds)
 
 
 @dataclass(frozen=True)
@@ -126,6 +180,7 @@ class VideoSearch:
         self._query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._sentence_vector)
         self._query_language: QueryLanguage | None = None
         self._lock = threading.RLock()
+        self._loading = Loading()
 
     @property
     def directory(self) -> Path:
@@ -210,15 +265,18 @@ class VideoSearch:
         when a query model cannot be had."""
         active = self.ready(modalities)
         with self._lock:
-            sentence, english = self._query_vector(text) if set(active) - {Modality.VISUAL} else (None, True)
-            query = Query(
-                text=text,
-                visual=self.text_encoder().encode([text])[0] if Modality.VISUAL in active else None,
-                sentence=sentence,
-                parts=self._parts() if sentence is not None else (),
-                english=english,
-            )
-            return self._ranked(query, active, k, filters)
+            return self._ranked(self._text_query(text, active), active, k, filters)
+
+    def _text_query(self, text: str, active: tuple[Modality, ...]) -> Query:
+        """`text` as the `active` modalities search with it (call under the lock)."""
+        sentence, english = self._query_vector(text) if set(active) - {Modality.VISUAL} else (None, True)
+        return Query(
+            text=text,
+            visual=self.text_encoder().encode([text])[0] if Modality.VISUAL in active else None,
+            sentence=sentence,
+            parts=self._parts() if sentence is not None else (),
+            english=english,
+        )
 
     def search_image(self, image: np.ndarray, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Moments that look like `image` (HxWx3 uint8 RGB), by the visual modality alone."""
@@ -310,6 +368,50 @@ class VideoSearch:
         ids = tuple(g.id for g in segments)
         video = seed.video
         return Hit(video.path, seed.start, seed.end, moment.score, ids, evidence, video.has_video, video.id)
+
+    def load(self) -> None:
+        """Load every query model this index needs now rather than on the first query: CLIP's
+        text tower when it has visual vectors, the sentence model, the query-language guesser;
+        then answer one query, so the vector files are read and the first real query is as fast
+        as the next. Idempotent. ModelUnavailable or ModelMismatch when a model cannot be had;
+        nothing to do for an index without videos."""
+        try:
+            active = self.ready()
+        except (IndexEmpty, NoSearchableModality):
+            return
+        with self._lock:
+            self.search(WARM_QUERY, 1, active)
+
+    def load_in_background(self) -> None:
+        """Start `load` in a daemon thread (once; later calls do nothing): `readiness` says how
+        it goes. What a server calls as it starts, so models are ready before the first query."""
+        self._loading.start(self.load, str(self.directory))
+
+    def readiness(self) -> Readiness:
+        """Whether the query models are loaded: idle (nobody asked yet: the first query loads
+        them), loading, ready, or failed with the one-line reason."""
+        return self._loading.readiness()
+
+    def transcript(
+        self, video_id: int, modalities: tuple[Modality, ...] = (Modality.SPEECH, Modality.OCR)
+    ) -> list[SpanRecord]:
+        """What is said and written on screen in a video (or the spans of other `modalities`), in
+        time order: the panel beside a player. VideoNotFound for an unknown id."""
+        video, _segments = self.video(video_id)
+        spans = [span for modality in modalities for span in self.store.video_spans(video, modality)]
+        return sorted(spans, key=lambda span: (span.start, span.end, span.modality != Modality.SPEECH))
+
+    def timeline(self, video_id: int, text: str, modalities: tuple[Modality, ...] | None = None) -> list[Mark]:
+        """Every place along a whole video where `text` matches, past each modality's no-match
+        floor, in time order (one lane per modality on a timeline): the spans of the text
+        modalities and the segments of the visual one, scored as `search` scores them.
+        VideoNotFound, IndexEmpty, NoSearchableModality, and the model errors of `search`."""
+        video, _segments = self.video(video_id)
+        active = self.ready(modalities)
+        with self._lock:
+            query = self._text_query(text, active)
+            marks = [mark for m in active for mark in video_marks(self.store, video, m, query, self.params.retrieval)]
+        return sorted(marks, key=lambda mark: (mark.start, mark.end))
 
     def thumbnail(self, segment_id: int, short_side: int = 180, time: float | None = None) -> np.ndarray:
         """A picture of a segment (HxWx3 uint8 RGB): the frame at `time` seconds (kept inside the

@@ -19,7 +19,7 @@ from search.language import span_is_english
 from search.moments import ScoredSegment, merge
 from search.params import Retrieval
 from search.store import Store
-from search.types import Evidence, KeyframeRecord, SpanRecord
+from search.types import Evidence, KeyframeRecord, Mark, SpanRecord, VideoRecord
 
 CANDIDATES = 50
 """Spans each text modality considers per query, by meaning and by keyword each."""
@@ -125,6 +125,48 @@ def span_candidates(store: Store, modality: Modality, query: Query, params: Retr
     keywords = textmatch.Keywords(query.text)
     keys.update(_keyword_ids(store, modality, keywords))
     spans = list(store.spans(sorted(keys)).values())
+    kept = _matching(store, modality, spans, query, params, keywords)
+    return [_span_candidate(span, match, words, rank) for rank, (match, span, words) in enumerate(kept, 1)]
+
+
+def video_marks(store: Store, video: VideoRecord, modality: Modality, query: Query, params: Retrieval) -> list[Mark]:
+    """Every place in `video` where `modality` matches the query past its floor, in time order:
+    each span of a text modality scored as search scores it, each segment by its best keyframe
+    for the visual one. A timeline's lane: the whole video is scored, not only the spans that
+    made a search's top candidates."""
+    if modality != Modality.VISUAL:
+        spans = store.video_spans(video, modality)
+        found = _matching(store, modality, spans, query, params, textmatch.Keywords(query.text))
+        return sorted((Mark(modality, s.start, s.end, match, s.text) for match, s, _ in found), key=_by_time)
+    record = store.space_model(Space.CLIP)
+    if query.visual is None or record is None:
+        return []
+    keyframes = store.video_keyframes(video)
+    ids = sorted(keyframes)
+    cosines = store.vectors(Modality.VISUAL, record.dim).vectors(ids) @ query.visual if ids else []
+    floor = params.floor(Modality.VISUAL)
+    best: dict[int, tuple[float, KeyframeRecord]] = {}
+    for key, cosine in zip(ids, [float(c) for c in cosines]):
+        segment = keyframes[key].segment.id
+        if cosine >= floor and (segment not in best or best[segment][0] < cosine):
+            best[segment] = (cosine, keyframes[key])
+    marks = (Mark(modality, k.segment.start, k.segment.end, _visual_match(c, floor)) for c, k in best.values())
+    return sorted(marks, key=_by_time)
+
+
+def _by_time(mark: Mark) -> tuple[float, float]:
+    return mark.start, mark.end
+
+
+def _matching(
+    store: Store,
+    modality: Modality,
+    spans: list[SpanRecord],
+    query: Query,
+    params: Retrieval,
+    keywords: textmatch.Keywords,
+) -> list[tuple[float, SpanRecord, tuple[str, ...]]]:
+    """(match, span, matched words) of the `spans` whose match is past their floor, best first."""
     similarity = np.zeros(len(spans), np.float32)
     english = np.fromiter((span_is_english(span) for span in spans), bool, len(spans))
     text = store.space_model(Space.SENTENCE)
@@ -133,8 +175,7 @@ def span_candidates(store: Store, modality: Modality, query: Query, params: Retr
         similarity = query.similarity(rows, english)
     floors = [params.floor(modality, other) for other in query.multilingual(english).tolist()]
     scored = [_span_match(span, float(s), keywords) for span, s in zip(spans, similarity)]
-    kept = sorted((s for s, floor in zip(scored, floors) if s[0] >= floor), key=lambda s: -s[0])
-    return [_span_candidate(span, match, words, rank) for rank, (match, span, words) in enumerate(kept, 1)]
+    return sorted((s for s, floor in zip(scored, floors) if s[0] >= floor), key=lambda s: -s[0])
 
 
 def _keyword_ids(store: Store, modality: Modality, keywords: textmatch.Keywords) -> list[int]:

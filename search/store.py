@@ -590,6 +590,15 @@ class Store:
     def span_ids_between(self, video: VideoRecord, start: float, end: float) -> dict[Modality, list[int]]:
         return self.db.span_ids_between(video.id, start, end)
 
+    def video_keyframes(self, video: VideoRecord) -> dict[int, KeyframeRecord]:
+        """Every keyframe of a searchable video, by id."""
+        return self.db.keyframes(self.db.keyframe_ids(video.path))
+
+    def video_spans(self, video: VideoRecord, modality: Modality) -> list[SpanRecord]:
+        """Every span of `modality` in a searchable video, in time order."""
+        ids = self.db.span_ids_between(video.id, float("-inf"), float("inf")).get(modality, [])
+        return sorted(self.db.spans(ids).values(), key=lambda span: (span.start, span.end, span.id))
+
     def overlapping(self, video: VideoRecord, start: float, end: float) -> list[SegmentRecord]:
         return self.db.overlapping(video.id, start, end)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +222,87 @@ def clock(seconds: float) -> str:
     """`seconds` as mm:ss, or h:mm:ss from an hour on: how moments are shown to people."""
     minutes, rest = divmod(int(seconds), 60)
     return f"{minutes:02d}:{rest:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{rest:02d}"
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Where a query matches in one video, in one modality: a mark on that modality's lane of the
+    video's timeline. [start, end) seconds; `score` is the modality's match (0..1, past its
+    no-match floor); `text` what matched (sentence, screen text, sound label; "" for visual)."""
+
+    modality: Modality
+    start: float
+    end: float
+    score: float
+    text: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """modality, start, end (s), score, and text when there is some."""
+        found: dict[str, Any] = {
+            "modality": str(self.modality),
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "score": round(self.score, 4),
+        }
+        if self.text:
+            found["text"] = self.text
+        return found
+
+
+@dataclass(frozen=True)
+class VideoGroup:
+    """The hits of one video, best first (`hits[0]` is its best moment)."""
+
+    video: Path
+    video_id: int | None
+    hits: tuple[Hit, ...]
+
+    @property
+    def score(self) -> float:
+        """The best moment's score."""
+        return self.hits[0].score
+
+    def to_json(self) -> dict[str, Any]:
+        """video (+ `video_bytes`), video_id, score, and the hits as `Hit.to_json` gives them."""
+        return {
+            **path_json("video", self.video),
+            "video_id": self.video_id,
+            "score": round(self.score, 4),
+            "hits": [hit.to_json() for hit in self.hits],
+        }
+
+
+def group_by_video(hits: Sequence[Hit]) -> list[VideoGroup]:
+    """`hits` (best first) grouped by video, groups in the order of their best hit, each group's
+    hits best first: a results page shows one card per video with "n more in this video"."""
+    groups: dict[Path, list[Hit]] = {}
+    for hit in hits:
+        groups.setdefault(hit.video, []).append(hit)
+    return [VideoGroup(video, found[0].video_id, tuple(found)) for video, found in groups.items()]
+
+
+class LoadState(str, Enum):
+    """Where loading an engine's query models stands."""
+
+    IDLE = "idle"
+    """Nothing has asked for them yet (they load on the first query)."""
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether an engine's query models are loaded: `state`, `error` (one line, when it failed)
+    and `seconds` loading took (or has taken so far)."""
+
+    state: LoadState
+    error: str = ""
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """state, seconds, and error when there is one."""
+        found: dict[str, Any] = {"state": self.state.value, "seconds": round(self.seconds, 3)}
+        if self.error:
+            found["error"] = self.error
+        return found
