@@ -70,7 +70,7 @@ from search.errors import (
     VideoNotIndexed,
 )
 from search.served import IndexedFile
-from search.types import Hit, SegmentRecord, SpanRecord, VideoRecord, track_json
+from search.types import Hit, LoadState, SegmentRecord, SpanRecord, VideoRecord, track_json
 from vidsearch import __version__, pictures
 from vidsearch.settings import Settings
 from vidsearch.signing import UrlSigner
@@ -185,7 +185,7 @@ class MediaUrls:
         if time is None:
             return self._url(f"/segments/{segment_id}/thumbnail")
         shown = max(0.0, math.ceil(time * 1000 - 1e-6) / 1000)
-        return self._url(f"/segments/{segment_id}/thumbnail", f"time={shown:g}")
+        return self._url(f"/segments/{segment_id}/thumbnail", f"time={shown:.3f}".rstrip("0").rstrip("."))
 
     def hit(self, hit: Hit) -> dict[str, Any]:
         """A hit's JSON (`Hit.to_json`) with `stream_url` (null without a video id) and
@@ -536,12 +536,12 @@ def health(service: Engine) -> dict[str, Any]:
     """Liveness: always 200 while the server runs, with the number of searchable videos and the
     state of the query models (`loading`, `ready`, `failed`, or `idle`: not asked to load yet; GET
     /ready says whether a query is answered at once); needs no token."""
-    return {"status": "ok", "videos": service.engine.video_count(), "models": service.engine.readiness().state}
+    return {"status": "ok", "videos": service.engine.video_count(), "models": service.engine.readiness().state.value}
 
 
 NOT_READY = {
-    "loading": "the models are loading ({seconds:.0f} s so far); queries wait for them",
-    "idle": "the models are not loaded yet; the first query loads them",
+    LoadState.LOADING: "the models are loading ({seconds:.0f} s so far); queries wait for them",
+    LoadState.IDLE: "the models are not loaded yet; the first query loads them",
 }
 """What /ready says while the models are not ready, by state."""
 
@@ -551,15 +551,15 @@ def ready(service: Engine) -> JSONResponse:
     how long loading took), else 503 `{"error", "state", "seconds"}` (`loading`, with Retry-After;
     `failed`, with why in one line, or only that when the API has a token; `idle`). Needs no token."""
     readiness = service.engine.readiness()
-    found = {"state": readiness.state, "seconds": round(readiness.seconds, 3)}
-    if readiness.state == "ready":
+    found = {"state": readiness.state.value, "seconds": round(readiness.seconds, 3)}
+    if readiness.state is LoadState.READY:
         return JSONResponse(found)
-    if readiness.state == "failed":
+    if readiness.state is LoadState.FAILED:
         shown = _one_line(Exception(readiness.error)) if not service.options.token else "see /stats"
         error = f"the models failed to load: {shown}"
     else:
         error = NOT_READY.get(readiness.state, "the models are not ready").format(seconds=readiness.seconds)
-    headers = {"Retry-After": "2"} if readiness.state == "loading" else None
+    headers = {"Retry-After": "2"} if readiness.state is LoadState.LOADING else None
     return JSONResponse({"error": error, **found}, 503, headers=headers)
 
 
@@ -873,6 +873,7 @@ def create_app(engine: VideoSearch, options: ApiOptions, signer: UrlSigner | Non
     app = FastAPIOffline(
         title="vidsearch",
         version=__version__,
+        swagger_ui_parameters={"validatorUrl": None},  # else Swagger UI asks validator.swagger.io about the document
         description=(
             "Find the moment in your videos by what was shown, said, written on screen or heard. "
             'Every answer that is not a success is JSON `{"error": "<one line>"}` (a 422 adds `detail`).'
@@ -1005,9 +1006,9 @@ def serve(
     """Open the index once and serve the API with uvicorn until interrupted. The query models
     start loading in the background as soon as the port is bound (GET /ready says when they are
     loaded; a query that comes before waits for them). Raises InvalidPort (a ValueError) for a
-    port outside 0..65535 before anything else, IndexNotFound or SchemaMismatch before binding the port, and PortUnavailable (one line)
-    when the port cannot be listened on; uvicorn gets the bound socket, so nothing can take the port
-    in between."""
+    port outside 0..65535 before anything else, IndexNotFound or SchemaMismatch before binding the
+    port, and PortUnavailable (one line) when the port cannot be listened on; uvicorn gets the
+    bound socket, so nothing can take the port in between."""
     check_port(port)
     options = options or ApiOptions()
     if options.token is None and host not in ("127.0.0.1", "localhost", "::1"):
