@@ -11,6 +11,7 @@ the checks) in about 18 s on two cores: `slow`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import pytest
 from indexer.pipeline import Models
 from indexer.types import Modality
 from search import VideoSearch
+from search.types import LoadState
 from tests.conftest import ColourImages, ColourTexts
 from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, ScriptedSpeech
 from vidsearch.api import ApiOptions, create_app
@@ -63,6 +65,11 @@ def engine(tmp_path_factory: pytest.TempPathFactory, coloured: Path) -> Iterator
     report = index_paths([coloured], index, Settings(modalities=tuple(Modality)), models=models)
     assert report.failed == () and len(report.indexed) == 1
     with VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages()) as opened:
+        opened.load_in_background()  # as `serve` does: /ready is 200, not the 503 of models not loaded
+        deadline = time.monotonic() + 30
+        while opened.readiness().state is not LoadState.READY and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened.readiness().state is LoadState.READY, opened.readiness()
         yield opened
 
 

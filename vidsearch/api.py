@@ -1,10 +1,16 @@
-"""The HTTP API: search, more like this, search by image, videos, thumbnails and streams of one index.
+"""The HTTP API: search, more like this, search by image, videos, their transcripts and timelines,
+thumbnails and streams of one index.
 
 The only module that imports fastapi, starlette and uvicorn. `create_app` builds the app around one
 open `VideoSearch`; `serve` opens the index and runs it with uvicorn. Every answer that is not a
 success has one shape, `{"error": "<one line>"}` (a 422 adds FastAPI's `detail` list), and the
 OpenAPI document lists them: library errors, HTTP errors, validation errors, bad ranges, even
-uvicorn's own 400 for a malformed request.
+uvicorn's own 400 for a malformed request. /health is liveness, /ready says whether the query
+models are loaded; /docs and /redoc load their scripts from the app itself.
+
+Hits and videos carry the URLs of their stream and thumbnail. With a token, those URLs are signed
+(`vidsearch.signing`) and the media routes accept the signature instead of the header, as `<video
+src>` and `<img src>` send none.
 
 Files are only ever named by their index ids in URLs, never by path, and only served while they
 are the very file that was indexed (`search.engine.open_indexed`: a path swapped for a link to
@@ -109,10 +115,11 @@ index something first); a 503 is the server's models or index; a 410 a file gone
 
 @dataclass(frozen=True)
 class ApiOptions:
-    """How the API is exposed. `token`: when set, every route but /health and the docs needs
-    `Authorization: Bearer <token>`. `cors_origins`: browser origins allowed to call the API (none:
-    same origin only). `max_k`: most moments per request. `max_query`: longest query, characters.
-    `max_upload`: largest image for search by image, bytes."""
+    """How the API is exposed. `token`: when set, every route but /health, /ready and the docs needs
+    `Authorization: Bearer <token>` (streams and thumbnails: or a signed URL from an answer).
+    `cors_origins`: browser origins allowed to call the API (none: same origin only). `max_k`: most
+    moments per request. `max_query`: longest query, characters. `max_upload`: largest image for
+    search by image, bytes."""
 
     token: str | None = None
     cors_origins: tuple[str, ...] = ()
