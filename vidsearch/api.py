@@ -440,23 +440,11 @@ def thumbnail(service: Engine, segment_id: SegmentId, size: ShortSide = 180, tim
     """A JPEG of the segment: the frame at `time` (kept inside the segment; a hit's `thumbnail_url`
     asks for the frame of its evidence), else its first keyframe, else its middle, decoded from the
     video on demand; 410 when the file is gone or is not the file that was indexed any more.
-    Cacheable for an hour: segment ids are never reused."""
+    Cacheable for an hour: segment ids are never reused. HEAD decodes it too, to give GET's headers."""
     picture = Image.fromarray(service.engine.thumbnail(segment_id, short_side=size, time=time))
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=THUMBNAIL_QUALITY)
     return Response(buffer.getvalue(), media_type="image/jpeg", headers=_cache(service))
-
-
-def thumbnail_head(service: Engine, segment_id: SegmentId, size: ShortSide = 180, time: FrameTime = None) -> Response:
-    """What GET would answer, without decoding a picture: 200 (no Content-Length) when the segment
-    exists and its file is still the one indexed, else the same 404 or 410."""
-    _segment, video = service.engine.segment(segment_id)
-    if not video.has_video:  # sound alone: GET decodes to learn whether it has cover art
-        service.engine.thumbnail(segment_id, short_side=32)
-    service.engine.open_file(video).close()
-    response = Response(media_type="image/jpeg", headers=_cache(service))
-    del response.headers["content-length"]  # unknown until decoded; not the 0 of this empty body
-    return response
 
 
 def _cache(service: Service) -> dict[str, str]:
@@ -733,11 +721,12 @@ def _routes(options: ApiOptions) -> APIRouter:
             dependencies=media,
         )
     thumbnails: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}}}, **_errors(404, 410, 422, 503)}
-    for method, endpoint in (("GET", thumbnail), ("HEAD", thumbnail_head)):
+    for method in ("GET", "HEAD"):
         router.add_api_route(
             "/segments/{segment_id}/thumbnail",
-            endpoint,
+            thumbnail,
             methods=[method],
+            name=f"thumbnail_{method.lower()}",
             response_class=Response,
             responses=thumbnails,
             dependencies=media,
