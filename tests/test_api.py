@@ -380,6 +380,7 @@ def test_the_cli_and_the_api_print_the_same_json(
     assert main(["info", str(video.path), "--index", str(engine.directory), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown.pop("video") == shown["path"]
+    assert shown.pop("spans") == client.get(f"/videos/{video.id}/transcript").json()["spans"]
     answered = client.get(f"/videos/{video.id}").json()
     assert answered.pop("stream_url") == f"/videos/{video.id}/stream" and answered.pop("thumbnail_url")
     assert all(segment.pop("thumbnail_url").endswith("/thumbnail") for segment in answered["segments"])

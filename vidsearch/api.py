@@ -76,8 +76,9 @@ from search.errors import (
     VideoNotIndexed,
 )
 from search.served import IndexedFile
-from search.types import Hit, LoadState, SegmentRecord, SpanRecord, VideoRecord, track_json
+from search.types import Hit, LoadState, SegmentRecord, VideoRecord
 from vidsearch import __version__, pictures
+from vidsearch.serving import announce
 from vidsearch.settings import Settings
 from vidsearch.signing import UrlSigner
 
@@ -224,20 +225,6 @@ def thumbnail_time(hit: Hit) -> float | None:
 
 def _urls(request: Request) -> MediaUrls:
     return MediaUrls(str(request.scope.get("root_path", "")), _service(request).signer)
-
-
-def span_json(span: SpanRecord) -> dict[str, Any]:
-    """A transcript line: modality (speech or ocr), start, end (seconds), text, and `track` (the
-    audio track it was heard on) for a file with several."""
-    found: dict[str, Any] = {
-        "modality": str(span.modality),
-        "start": round(span.start, 3),
-        "end": round(span.end, 3),
-        "text": span.text,
-    }
-    if span.heard_on is not None:
-        found["track"] = track_json(span.heard_on)
-    return found
 
 
 BLANKS = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
@@ -422,7 +409,7 @@ def transcript(service: Engine, video_id: VideoId) -> dict[str, Any]:
     `{"video_id", "spans": [{"modality", "start", "end", "text", "track"?}]}` (seconds; `track`,
     the audio track a sentence was heard on, only for a file with several)."""
     spans = service.engine.transcript(video_id)
-    return {"video_id": video_id, "spans": [span_json(span) for span in spans]}
+    return {"video_id": video_id, "spans": [span.to_json() for span in spans]}
 
 
 def timeline(service: Engine, video_id: VideoId, modalities: Modalities, q: QueryText) -> dict[str, Any]:
@@ -992,6 +979,13 @@ def server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
     return Server(config)
 
 
+def local_url(host: str, port: int) -> str:
+    """The base URL a client on this machine reaches a server listening on `host`:`port` at (a
+    wildcard address is reached on loopback)."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
 def serve(
     index: Path,
     settings: Settings,
@@ -1013,6 +1007,7 @@ def serve(
     try:
         with listen(host, port) as sock:
             engine.load_in_background()
-            server(create_app(engine, options), host, port).run(sockets=[sock])
+            with announce(index, local_url(host, sock.getsockname()[1]), options.token):
+                server(create_app(engine, options), host, port).run(sockets=[sock])
     finally:
         engine.close()

@@ -23,7 +23,7 @@ from indexer.errors import IndexerError, describe
 from indexer.files import OneLine, fingerprint, is_text, printable
 from indexer.types import Modality, UnknownModality
 from search.errors import IndexLocked, SearchError
-from search.types import Evidence, Filters, Hit, ModelRecord, SpanRecord, clock, path_text, track_json
+from search.types import Evidence, Filters, Hit, ModelRecord, SpanRecord, clock, path_text
 from vidsearch import FILE_OUTCOME, WRITER
 from vidsearch.settings import CLIP_FIELDS, Settings
 
@@ -466,7 +466,7 @@ def cmd_info(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         shown = video.to_json()
         old = {"video": shown["path"]} | ({"video_bytes": shown["path_bytes"]} if "path_bytes" in shown else {})
-        _emit({**shown, "segments": [s.to_json() for s in segments], "spans": [_span_json(s) for s in spans], **old})
+        _emit({**shown, "segments": [s.to_json() for s in segments], "spans": [s.to_json() for s in spans], **old})
         return 0
     picture = f"{video.width}x{video.height}  {video.fps:.2f} fps" if video.has_video else "sound only"
     print(f"{printable(video.path)}  {clock(video.duration)}  {picture}")
@@ -485,20 +485,6 @@ def cmd_info(args: argparse.Namespace, settings: Settings) -> int:
         for span in inside.get(place, []):
             print(_span_line(span, columns))
     return 0
-
-
-def _span_json(span: SpanRecord) -> dict[str, Any]:
-    """A transcript line as the API gives it: modality, start, end (seconds), text, and `track` (the
-    audio track it was heard on) for a file with several."""
-    found: dict[str, Any] = {
-        "modality": str(span.modality),
-        "start": round(span.start, 3),
-        "end": round(span.end, 3),
-        "text": span.text,
-    }
-    if span.heard_on is not None:
-        found["track"] = track_json(span.heard_on)
-    return found
 
 
 def _span_line(span: SpanRecord, columns: int | None) -> str:
