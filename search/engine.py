@@ -11,7 +11,7 @@ import functools
 import logging
 import os
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +36,8 @@ from search.errors import (
 )
 from search.fusion import Candidate, Moment, fuse
 from search.language import QueryLanguage
-from search.params import ANY_MATCH, Device, Retrieval, SearchConfig, SearchParams
-from search.retrieval import Query, span_candidates, visual_candidates
+from search.params import Device, Retrieval, SearchConfig, SearchParams
+from search.retrieval import Query, asks_something, span_candidates, visual_candidates
 from search.served import IndexedFile, open_indexed
 from search.store import Store
 from search.types import Filters, Hit, ModelRecord, SegmentRecord, VideoRecord
@@ -205,10 +205,14 @@ class VideoSearch:
     ) -> list[Hit]:
         """The `k` best moments for `text`, best first, from `modalities` (default: all indexed
         ones the parameters allow) among the videos `filters` lets through. Scores are fused match
-        scores (higher is better; 0..1 with the default `score` fusion); fewer than `k`, or none,
-        when little matches. IndexEmpty, NoSearchableModality; ModelMismatch or ModelUnavailable
-        when a query model cannot be had."""
+        scores (higher is better; 0..1 with the default `score` fusion, `search.fusion.AGREEMENT`
+        says what they mean); fewer than `k`, or none, when little matches; none for a query
+        that asks nothing (no word, or only stop words: `search.retrieval.asks_something`).
+        IndexEmpty, NoSearchableModality; ModelMismatch or ModelUnavailable when a query model
+        cannot be had."""
         active = self.ready(modalities)
+        if not asks_something(text):
+            return []
         with self._lock:
             sentence, english = self._query_vector(text) if set(active) - {Modality.VISUAL} else (None, True)
             query = Query(
@@ -221,15 +225,20 @@ class VideoSearch:
             return self._ranked(query, active, k, filters)
 
     def search_image(self, image: np.ndarray, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """Moments that look like `image` (HxWx3 uint8 RGB), by the visual modality alone."""
+        """Moments that look like `image` (HxWx3 uint8 RGB), by the visual modality alone, held to
+        the floor for pictures (`search.params.IMAGE_FLOOR`): fewer than `k`, or none, when little
+        looks alike."""
         active = self.ready((Modality.VISUAL,))
         with self._lock:
-            return self._ranked(Query(visual=self.image_encoder().encode([image])[0]), active, k, filters)
+            query = Query(visual=self.image_encoder().encode([image])[0])
+            return self._ranked(query, active, k, filters, self.params.retrieval.by_image())
 
     def similar(self, segment_id: int, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Moments like segment `segment_id` ("more like this"): near its keyframes in the visual
-        space and its sentences, screen text and sounds in the sentence space; moments overlapping
-        the segment itself are left out."""
+        space and its sentences, screen text and sounds in the sentence space, each held to its
+        no-match floor (`Retrieval.by_image`: the word modalities' own, the visual one for
+        pictures), so fewer than `k`, or none, when little is alike; moments overlapping the
+        segment itself are left out. SegmentNotFound, IndexEmpty, NoSearchableModality."""
         found = self.store.segment(segment_id)
         if found is None:
             raise SegmentNotFound(self.store.directory, segment_id)
@@ -243,9 +252,9 @@ class VideoSearch:
                 sentence=self._mean_spans(video, segment),
                 parts=self._parts(),
             )
-            hits = self._ranked(
-                query, active, k + 3, filters, replace(self.params.retrieval, floors=ANY_MATCH, multilingual=ANY_MATCH)
-            )
+            own = sum(map(len, self.store.span_ids_between(video, segment.start, segment.end).values()))
+            room = k + 3 + own + len(keyframes)  # the segment's own moments come first, and go
+            hits = self._ranked(query, active, room, filters, self.params.retrieval.by_image())
         return [h for h in hits if not (h.video == video.path and h.start < segment.end and h.end > segment.start)][:k]
 
     def _ranked(
