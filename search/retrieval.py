@@ -32,9 +32,14 @@ matching, but alone they still ask for something ("someone talking" is a sound a
 FRAGMENT_LETTERS = 12
 """A transcript or screen-text span of one word (`textmatch.words`) with fewer letters and digits
 than this ("I", "The", "it.", "Okay.") is a fragment: short text lies near any short query by
-meaning (all-MiniLM-L6-v2 scores an empty query 0.66 against "I" and 0.67 against "So", over the
-speech floor), so a fragment is a candidate only when the query's words find it. Sound labels
-(one word from a fixed list) are not fragments; a run-together screen text is longer."""
+meaning, so a fragment is a candidate only when the query's words find it or it matches by
+meaning at FRAGMENT_MATCH or over. Sound labels (one word from a fixed list) are not fragments;
+a run-together screen text is longer."""
+FRAGMENT_MATCH = 0.7
+"""The meaning match a fragment needs without the query's words. Measured with the index's default
+sentence space (all-MiniLM-L6-v2 for English) on a transcript of fragments: what junk queries
+reach is under it ('' -> "So" 0.67, "I" 0.66; "yes" -> "Yeah." 0.53; "the" -> "I" 0.49; "hmm" ->
+"Yeah." 0.47), while "ok" -> "Okay." (0.75) stays a match."""
 SOUND_DOUBT = 0.6
 """A sound's match is scaled from this (classifier unsure) to 1 (certain), so a clear sound event
 outranks a faint one with the same label."""
@@ -152,7 +157,8 @@ def visual_candidates(store: Store, query: Query, params: Retrieval) -> list[Can
 
 def span_candidates(store: Store, modality: Modality, query: Query, params: Retrieval) -> list[Candidate]:
     """Spans of `modality` matching the query by meaning or keyword, scored 0..1, floor applied;
-    a fragment (`fragment`) only where the query's words match it."""
+    a fragment (`fragment`) only where the query's words match it or its meaning is close
+    (FRAGMENT_MATCH)."""
     keys = _neighbours(store, modality, query)
     keywords = textmatch.Keywords(query.text)
     keys.update(_keyword_ids(store, modality, keywords))
@@ -165,7 +171,7 @@ def span_candidates(store: Store, modality: Modality, query: Query, params: Retr
         similarity = query.similarity(rows, english)
     floors = [params.floor(modality, other) for other in query.multilingual(english).tolist()]
     scored = [_span_match(span, float(s), keywords) for span, s in zip(spans, similarity)]
-    real = [s for s in zip(scored, floors) if s[0][2] or not fragment(s[0][1])]
+    real = [s for s in zip(scored, floors) if s[0][2] or s[0][0] >= FRAGMENT_MATCH or not fragment(s[0][1])]
     kept = sorted((s for s, floor in real if s[0] >= floor), key=lambda s: -s[0])
     return [_span_candidate(span, match, words, rank) for rank, (match, span, words) in enumerate(kept, 1)]
 

@@ -98,10 +98,12 @@ def test_words_of_how_people_ask_still_ask_something() -> None:
 
 def test_a_one_word_fragment_needs_the_query_s_words_not_meaning_alone(fragments: Path) -> None:
     with VideoSearch(fragments, Settings(), sentences=HashedWords()) as engine:
-        assert engine.search("hound") == [], "'hound' means 'bark' to the fake model, but is not the word"
+        (sentence,) = engine.search("hound big ship")
+        assert sentence.evidence[0].text == "Big ships sail", "'hound' is near 'Barking!' (0.58), not the word"
         (barking,) = engine.search("barking")
         assert barking.start == pytest.approx(4.3) and barking.evidence[0].words == ("Barking",)
         assert engine.search("boat")[0].start == pytest.approx(8.0), "a sentence is found by meaning"
+        assert engine.search("hound")[0].start == pytest.approx(4.3), "the very meaning of a fragment is"
         assert engine.search("asdfgh") == []
 
 
