@@ -321,8 +321,9 @@ class VideoSearch:
         return Hit(video.path, seed.start, seed.end, moment.score, ids, evidence, video.has_video, video.id)
 
     def thumbnail(self, segment_id: int, short_side: int = 180, time: float | None = None) -> np.ndarray:
-        """A picture of a segment (HxWx3 uint8 RGB): the frame at `time` seconds (kept inside the
-        segment; a hit's evidence time shows what matched), else its first keyframe, else its
+        """A picture of a segment (HxWx3 uint8 RGB): the frame shown at `time` seconds (kept inside
+        the segment; a hit's `Evidence.frame`, given as is, shows what matched: a time rounded
+        down can pick the frame before a title appears), else its first keyframe, else its
         middle. Decoded on demand from the video file, only while it is the file that was indexed
         (`open_indexed`): raises VideoFileMissing when the file is gone, VideoFileChanged when it is
         another file now, NoPicture when it is sound alone without cover art (with cover art, that is
