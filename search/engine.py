@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +38,8 @@ from search.errors import (
 )
 from search.fusion import Candidate, Moment, fuse
 from search.language import QueryLanguage
-from search.params import ANY_MATCH, Device, Retrieval, SearchConfig, SearchParams
-from search.retrieval import Query, span_candidates, video_marks, visual_candidates
+from search.params import Device, Retrieval, SearchConfig, SearchParams
+from search.retrieval import Query, asks_something, span_candidates, video_marks, visual_candidates
 from search.served import IndexedFile, open_indexed
 from search.store import Store
 from search.types import (
@@ -260,10 +260,14 @@ class VideoSearch:
     ) -> list[Hit]:
         """The `k` best moments for `text`, best first, from `modalities` (default: all indexed
         ones the parameters allow) among the videos `filters` lets through. Scores are fused match
-        scores (higher is better; 0..1 with the default `score` fusion); fewer than `k`, or none,
-        when little matches. IndexEmpty, NoSearchableModality; ModelMismatch or ModelUnavailable
-        when a query model cannot be had."""
+        scores (higher is better; 0..1 with the default `score` fusion, `search.fusion.AGREEMENT`
+        says what they mean); fewer than `k`, or none, when little matches; none for a query
+        that asks nothing (no word, or only stop words: `search.retrieval.asks_something`).
+        IndexEmpty, NoSearchableModality; ModelMismatch or ModelUnavailable when a query model
+        cannot be had."""
         active = self.ready(modalities)
+        if not asks_something(text):
+            return []
         with self._lock:
             return self._ranked(self._text_query(text, active), active, k, filters)
 
@@ -279,15 +283,20 @@ class VideoSearch:
         )
 
     def search_image(self, image: np.ndarray, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """Moments that look like `image` (HxWx3 uint8 RGB), by the visual modality alone."""
+        """Moments that look like `image` (HxWx3 uint8 RGB), by the visual modality alone, held to
+        the floor for pictures (`search.params.IMAGE_FLOOR`): fewer than `k`, or none, when little
+        looks alike."""
         active = self.ready((Modality.VISUAL,))
         with self._lock:
-            return self._ranked(Query(visual=self.image_encoder().encode([image])[0]), active, k, filters)
+            query = Query(visual=self.image_encoder().encode([image])[0])
+            return self._ranked(query, active, k, filters, self.params.retrieval.by_image())
 
     def similar(self, segment_id: int, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Moments like segment `segment_id` ("more like this"): near its keyframes in the visual
-        space and its sentences, screen text and sounds in the sentence space; moments overlapping
-        the segment itself are left out."""
+        space and its sentences, screen text and sounds in the sentence space, each held to its
+        no-match floor (`Retrieval.by_image`: the word modalities' own, the visual one for
+        pictures), so fewer than `k`, or none, when little is alike; moments overlapping the
+        segment itself are left out. SegmentNotFound, IndexEmpty, NoSearchableModality."""
         found = self.store.segment(segment_id)
         if found is None:
             raise SegmentNotFound(self.store.directory, segment_id)
@@ -301,9 +310,9 @@ class VideoSearch:
                 sentence=self._mean_spans(video, segment),
                 parts=self._parts(),
             )
-            hits = self._ranked(
-                query, active, k + 3, filters, replace(self.params.retrieval, floors=ANY_MATCH, multilingual=ANY_MATCH)
-            )
+            own = sum(map(len, self.store.span_ids_between(video, segment.start, segment.end).values()))
+            room = k + 3 + own + len(keyframes)  # the segment's own moments come first, and go
+            hits = self._ranked(query, active, room, filters, self.params.retrieval.by_image())
         return [h for h in hits if not (h.video == video.path and h.start < segment.end and h.end > segment.start)][:k]
 
     def _ranked(
@@ -408,14 +417,17 @@ class VideoSearch:
         VideoNotFound, IndexEmpty, NoSearchableModality, and the model errors of `search`."""
         video, _segments = self.video(video_id)
         active = self.ready(modalities)
+        if not asks_something(text):
+            return []
         with self._lock:
             query = self._text_query(text, active)
             marks = [mark for m in active for mark in video_marks(self.store, video, m, query, self.params.retrieval)]
         return sorted(marks, key=lambda mark: (mark.start, mark.end))
 
     def thumbnail(self, segment_id: int, short_side: int = 180, time: float | None = None) -> np.ndarray:
-        """A picture of a segment (HxWx3 uint8 RGB): the frame at `time` seconds (kept inside the
-        segment; a hit's evidence time shows what matched), else its first keyframe, else its
+        """A picture of a segment (HxWx3 uint8 RGB): the frame shown at `time` seconds (kept inside
+        the segment; a hit's `Evidence.frame`, given as is, shows what matched: a time rounded
+        down can pick the frame before a title appears), else its first keyframe, else its
         middle. Decoded on demand from the video file, only while it is the file that was indexed
         (`open_indexed`): raises VideoFileMissing when the file is gone, VideoFileChanged when it is
         another file now, NoPicture when it is sound alone without cover art (with cover art, that is
@@ -425,7 +437,8 @@ class VideoSearch:
             raise SegmentNotFound(self.store.directory, segment_id)
         segment, video, keyframes = found
         if time is not None:
-            time = min(max(time, segment.start), max(segment.start, segment.end - 1e-3))
+            last = segment.end - 0.5 / video.fps if video.fps > 0 else segment.end - 1e-2  # not the next shot's first frame
+            time = min(max(time, segment.start), max(segment.start, last))
         elif keyframes:
             time = keyframes[0][1]
         else:

@@ -5,7 +5,7 @@ builds `SearchParams` from its settings; the defaults here are the settings' def
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Protocol
 
@@ -29,10 +29,18 @@ by each modality alone at least 9 times in 10: speech 0.41 (Italian and Russian 
 reach 0.42; it keeps 80 % of the right answers), screen text 0.52 (Chinese off-topic queries score
 0.37-0.52 on Chinese titles by meaning alone; Chinese words are still found by keyword), sound as
 in English (no off-topic query in another language scored over 0.32)."""
-ANY_MATCH: Mapping[Modality, float] = MappingProxyType(
-    {Modality.VISUAL: -1.0, Modality.SPEECH: 0.0, Modality.OCR: 0.0, Modality.AUDIO: 0.0}
-)
-"""No-match floors off: "more like this" ranks neighbours; there is no off-topic query to reject."""
+VISUAL_SPAN = 0.3
+"""CLIP cosine above the visual floor at which a keyframe counts as a certain match (1.0) for a
+query in words; the visual match score rises linearly from 0.5 at the floor. Not calibrated: no
+CLIP weights here."""
+IMAGE_FLOOR = 0.75
+"""The visual floor when the query is a picture ("more like this": the mean of a segment's
+keyframes; search by image): a CLIP cosine between two pictures, which runs far higher than
+between words and a picture (the text floor, 0.22). Published figures for CLIP ViT-B/32 put
+unrelated photographs at about 0.4-0.65 and pictures of the same kind of scene at 0.75 and over
+(near-duplicates 0.9+, as dataset de-duplication uses); the match score then rises linearly from
+0.5 at the floor to 1 at identical pictures. Not calibrated on this project's data: no CLIP
+weights were at hand (the tests' tiny random CLIP checks only that the floor applies)."""
 WEIGHTS: Mapping[Modality, float] = MappingProxyType(
     {Modality.VISUAL: 1.0, Modality.SPEECH: 1.0, Modality.OCR: 1.0, Modality.AUDIO: 0.8}
 )
@@ -45,15 +53,27 @@ class Retrieval:
     """How each modality picks its candidates: `floors` (see FLOORS; a modality left out has
     floor 0) and `multilingual` (see MULTILINGUAL_FLOORS) for text the multilingual model scored,
     and for visual hits, touching segments within `merge_margin` of each other's score join into
-    moments of at most `max_moment` seconds (see `search.moments.merge`)."""
+    moments of at most `max_moment` seconds (see `search.moments.merge`). A visual match rises
+    from 0.5 at the floor to 1 at `visual_span` above it; `image_floor` is the visual floor for a
+    picture as the query (`by_image`)."""
 
     floors: Mapping[Modality, float] = field(default_factory=lambda: dict(FLOORS))
     merge_margin: float = 0.02
     max_moment: float = 30.0
     multilingual: Mapping[Modality, float] = field(default_factory=lambda: dict(MULTILINGUAL_FLOORS))
+    image_floor: float = IMAGE_FLOOR
+    visual_span: float = VISUAL_SPAN
 
     def floor(self, modality: Modality, multilingual: bool = False) -> float:
         return (self.multilingual if multilingual else self.floors).get(modality, 0.0)
+
+    def by_image(self) -> Retrieval:
+        """These floors for a query that is a picture or a moment ("more like this"): the visual
+        floor is `image_floor` and a match is certain only at an identical picture; the word
+        modalities keep theirs (sentence vectors of spans compare with each other as a query's do
+        with them)."""
+        floors = {**self.floors, Modality.VISUAL: self.image_floor}
+        return replace(self, floors=floors, visual_span=max(1.0 - self.image_floor, 1e-3))
 
 
 @dataclass(frozen=True)

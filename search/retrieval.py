@@ -23,9 +23,23 @@ from search.types import Evidence, KeyframeRecord, Mark, SpanRecord, VideoRecord
 
 CANDIDATES = 50
 """Spans each text modality considers per query, by meaning and by keyword each."""
-VISUAL_SPAN = 0.3
-"""CLIP cosine above the visual floor at which a keyframe counts as a certain match (1.0); the
-visual match score rises linearly from 0.5 at the floor. Not calibrated: no CLIP weights here."""
+VIDEO_WORDS = frozenset(
+    {"video", "clip", "moment", "scene", "shows", "show", "showing", "someone", "something"}
+    | {"says", "said", "saying", "talks", "talking"}
+)
+"""Words of `textmatch.STOPWORDS` that say how people phrase a video query: left out of keyword
+matching, but alone they still ask for something ("someone talking" is a sound and a picture)."""
+FRAGMENT_LETTERS = 12
+"""A transcript or screen-text span of one word (`textmatch.words`) with fewer letters and digits
+than this ("I", "The", "it.", "Okay.") is a fragment: short text lies near any short query by
+meaning, so a fragment is a candidate only when the query's words find it or it matches by
+meaning at FRAGMENT_MATCH or over. Sound labels (one word from a fixed list) are not fragments;
+a run-together screen text is longer."""
+FRAGMENT_MATCH = 0.7
+"""The meaning match a fragment needs without the query's words. Measured with the index's default
+sentence space (all-MiniLM-L6-v2 for English) on a transcript of fragments: what junk queries
+reach is under it ('' -> "So" 0.67, "I" 0.66; "yes" -> "Yeah." 0.53; "the" -> "I" 0.49; "hmm" ->
+"Yeah." 0.47), while "ok" -> "Okay." (0.75) stays a match."""
 SOUND_DOUBT = 0.6
 """A sound's match is scaled from this (classifier unsure) to 1 (certain), so a clear sound event
 outranks a faint one with the same label."""
@@ -91,6 +105,21 @@ class Query:
         return scores
 
 
+def asks_something(text: str) -> bool:
+    """Whether a text query has anything to find: a word with a letter or digit that is not an
+    English stop word (`textmatch.STOPWORDS`, less VIDEO_WORDS). "", "???", "the", "of it" ask
+    nothing: searching them by meaning finds whatever short text lies nearest."""
+    found = [word for word in textmatch.words(text) if any(c.isalnum() for c in word)]
+    return any(word not in textmatch.STOPWORDS or word in VIDEO_WORDS for word in found)
+
+
+def fragment(span: SpanRecord) -> bool:
+    """Whether a span is too little text to match by meaning alone (see FRAGMENT_LETTERS)."""
+    if span.modality == Modality.AUDIO:
+        return False
+    return len(textmatch.words(span.text)) <= 1 and sum(c.isalnum() for c in span.text) < FRAGMENT_LETTERS
+
+
 def _cosines(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(rows, axis=1) * max(float(np.linalg.norm(vector)), 1e-12)
     return (rows @ vector / np.maximum(norms, 1e-12)).astype(np.float32)
@@ -114,13 +143,22 @@ def visual_candidates(store: Store, query: Query, params: Retrieval) -> list[Can
     runs = merge(list(best.values()), params.merge_margin, params.max_moment)
     videos = {item.video.path: item.video for item in best.values()}
     return [
-        Candidate(videos[hit.video], hit.start, hit.end, _visual_match(hit.score, floor), rank, hit.evidence[0])
+        Candidate(
+            videos[hit.video],
+            hit.start,
+            hit.end,
+            _visual_match(hit.score, floor, params.visual_span),
+            rank,
+            hit.evidence[0],
+        )
         for rank, hit in enumerate(runs, 1)
     ]
 
 
 def span_candidates(store: Store, modality: Modality, query: Query, params: Retrieval) -> list[Candidate]:
-    """Spans of `modality` matching the query by meaning or keyword, scored 0..1, floor applied."""
+    """Spans of `modality` matching the query by meaning or keyword, scored 0..1, floor applied;
+    a fragment (`fragment`) only where the query's words match it or its meaning is close
+    (FRAGMENT_MATCH)."""
     keys = _neighbours(store, modality, query)
     keywords = textmatch.Keywords(query.text)
     keys.update(_keyword_ids(store, modality, keywords))
@@ -175,7 +213,8 @@ def _matching(
         similarity = query.similarity(rows, english)
     floors = [params.floor(modality, other) for other in query.multilingual(english).tolist()]
     scored = [_span_match(span, float(s), keywords) for span, s in zip(spans, similarity)]
-    return sorted((s for s, floor in zip(scored, floors) if s[0] >= floor), key=lambda s: -s[0])
+    real = [s for s in zip(scored, floors) if s[0][2] or s[0][0] >= FRAGMENT_MATCH or not fragment(s[0][1])]
+    return sorted((s for s, floor in real if s[0] >= floor), key=lambda s: -s[0])
 
 
 def _keyword_ids(store: Store, modality: Modality, keywords: textmatch.Keywords) -> list[int]:
@@ -213,8 +252,8 @@ def _scored(keyframe: KeyframeRecord, score: float) -> ScoredSegment:
     return ScoredSegment(keyframe.segment, keyframe.video, score, Evidence(Modality.VISUAL, score, keyframe.time))
 
 
-def _visual_match(cosine: float, floor: float) -> float:
-    return min(1.0, 0.5 + 0.5 * (cosine - floor) / VISUAL_SPAN)
+def _visual_match(cosine: float, floor: float, span: float) -> float:
+    return min(1.0, 0.5 + 0.5 * (cosine - floor) / span)
 
 
 def _span_match(

@@ -138,7 +138,8 @@ class SpanRecord:
 class Evidence:
     """Why a hit matched in one modality. `score` is in that modality's own scale (cosine for
     visual, 0..1 match for the text modalities); `time` (seconds) is where to look first; for the
-    text modalities [start, end) is the sentence, the time the text is on screen, or the sound."""
+    text modalities [start, end) is the sentence, the time the text is on screen, or the sound;
+    `frame` is where a picture of it shows what matched."""
 
     modality: Modality
     score: float
@@ -153,8 +154,28 @@ class Evidence:
     track: AudioTrack | None = None
     """The audio track it was heard on, for a file with several."""
 
+    @property
+    def frame(self) -> float:
+        """Seconds at which a picture shows what matched: for visual evidence its keyframe
+        (`time`); for text on screen the middle of [start, end) (the text shows throughout, and
+        the middle is furthest from the cut or fade it comes and goes with, and from the frame
+        before it appears that a time rounded down would pick); for speech and sound `time`
+        (where the matched words are said) when it lies in [start, end), else the middle."""
+        if self.start is None or self.end is None or self.end <= self.start:
+            return self.time
+        middle = (self.start + self.end) / 2
+        if self.modality == Modality.OCR:
+            return middle
+        return self.time if self.start <= self.time < self.end else middle
+
     def to_json(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"score": round(self.score, 4), "time": round(self.time, 3)}
+        """score, time (s), `frame` (s, see `frame`: the time to ask a thumbnail at); start and
+        end (s) for a span; text and matched_words; confidence; track."""
+        found: dict[str, Any] = {
+            "score": round(self.score, 4),
+            "time": round(self.time, 3),
+            "frame": round(self.frame, 3),
+        }
         if self.start is not None and self.end is not None:
             found.update(start=round(self.start, 3), end=round(self.end, 3))
         if self.text:

@@ -318,13 +318,33 @@ def test_uploads_that_are_not_images_or_too_large_are_refused(engine: VideoSearc
     assert client.post("/search/image").status_code == 422
 
 
-def test_similar_moments_leave_out_the_segment_itself(client: TestClient) -> None:
-    seed = client.get("/search", params={"q": "ships harbour", "modalities": "speech"}).json()["hits"][0]
-    segment = next(s for s in _segments(client) if s["id"] == seed["segment_id"])
-    response = client.get(f"/similar/{seed['segment_id']}", params={"k": 5})
+def test_similar_moments_leave_out_the_segment_itself(tmp_path: Path, coloured: Path) -> None:
+    """The red/blue/green video and a copy of it: the copy's moment is alike, the segment's own is left out."""
+    copy = tmp_path / "copy.mp4"
+    shutil.copy(coloured, copy)
+    copy.write_bytes(copy.read_bytes() + b"\0")  # another file, the same pictures and sound
+    models = Models(
+        images=ColourImages(),
+        speech=ScriptedSpeech(SENTENCES),
+        ocr=ColourCaptions(),
+        audio=ScriptedSounds(SOUNDS),
+        sentences=HashedWords(),
+    )
+    report = index_paths([coloured, copy], tmp_path / "index", Settings(modalities=tuple(Modality)), models=models)
+    assert report.failed == ()
+    with _engine(tmp_path / "index") as engine:
+        client = TestClient(create_app(engine, ApiOptions()))
+        seed = client.get("/search", params={"q": "ships harbour", "modalities": "speech"}).json()["hits"][0]
+        video = next(v for v in client.get("/videos").json()["videos"] if v["id"] == seed["video_id"])
+        segment = next(
+            s for s in client.get(f"/videos/{video['id']}").json()["segments"] if s["id"] == seed["segment_id"]
+        )
+        response = client.get(f"/similar/{seed['segment_id']}", params={"k": 5})
     assert response.status_code == 200 and response.json()["segment_id"] == seed["segment_id"]
     hits = response.json()["hits"]
-    assert hits and all(not (h["start"] < segment["end"] and h["end"] > segment["start"]) for h in hits)
+    assert hits and all(
+        h["video_id"] != video["id"] or not (h["start"] < segment["end"] and h["end"] > segment["start"]) for h in hits
+    )
     assert all(isinstance(h["segment_id"], int) and isinstance(h["video_id"], int) for h in hits)
 
 

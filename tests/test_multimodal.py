@@ -191,13 +191,21 @@ def test_a_missing_sound_model_turns_only_that_modality_off(tmp_path: Path, colo
         assert engine.search("ships harbour")[0].start == pytest.approx(8.0)
 
 
-def test_more_like_this_finds_other_moments_and_never_the_segment_itself(indexed: Path) -> None:
+def test_more_like_this_finds_the_same_moment_in_a_copy_and_never_the_segment_itself(
+    indexed: Path, coloured: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(coloured.read_bytes() + b"\0")
     with _engine(indexed) as engine:
         seed = engine.search("ships harbour", modalities=("speech",))[0]
         segment = seed.segment_ids[0]
+        assert engine.similar(segment, k=5) == [], "nothing else in the red/blue/green video is alike"
+    index_paths([copy], indexed, ALL, models=_models())
+    with _engine(indexed) as engine:
         start, end = engine.segment(segment)[0].start, engine.segment(segment)[0].end
         similar = engine.similar(segment, k=5)
-    assert similar and all(not (h.start < end and h.end > start) for h in similar)
+    assert similar and all(h.video == copy for h in similar)
+    assert similar[0].start < (start + end) / 2 < similar[0].end
 
 
 def test_filters_keep_only_videos_under_a_folder_and_within_durations(indexed: Path, coloured: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from indexer.encoders.speech import _sentences
 from indexer.screentext import ScreenText
 from indexer.types import Frame, TextLine
-from search.fusion import Candidate, fuse
+from search.fusion import AGREEMENT, Candidate, fuse
 from search.textmatch import coverage, fts_query, terms
 from search.types import Evidence, VideoRecord
 
@@ -50,7 +50,7 @@ def test_overlapping_evidence_of_two_modalities_makes_one_stronger_moment() -> N
         {"speech": 1.0, "ocr": 1.0},
     )
     assert [set(m.best) for m in moments] == [{"speech", "ocr"}, {"speech"}]
-    assert moments[0].score == pytest.approx(1 - 0.4 * 0.4)
+    assert moments[0].score == pytest.approx(1 - 0.4 * (1 - AGREEMENT * 0.6)) and moments[0].score > 0.7
     assert (moments[0].seed.start, moments[0].seed.end) == (10, 14)
 
 

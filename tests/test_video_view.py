@@ -118,3 +118,15 @@ def test_a_model_that_cannot_load_is_told_in_one_line(indexed: Path) -> None:
             time.sleep(0.02)
         found = engine.readiness()
     assert found.state == LoadState.FAILED and "no weights" in found.error and "\n" not in found.error
+
+
+def test_a_thumbnail_asked_past_its_segment_shows_the_segment_not_the_next_shot(indexed: Path) -> None:
+    with _engine(indexed) as engine:
+        _video, segments = engine.video(engine.videos()[0].id)
+        first = segments[0]
+        inside = engine.thumbnail(first.id, time=(first.start + first.end) / 2)
+        past = engine.thumbnail(first.id, time=first.end + 100)
+        nothing = engine.timeline(_video.id, "???")
+    colour = [int(np.argmax(p.reshape(-1, 3).mean(axis=0))) for p in (inside, past)]
+    assert colour[0] == colour[1]
+    assert nothing == []

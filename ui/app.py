@@ -338,11 +338,17 @@ def show_video(engine: VideoSearch, chosen: Playing) -> None:
 
 
 def show_thumbnail(index: str, hit: Hit) -> None:
+    """The picture of a moment at what matched (`Evidence.frame`: text on screen if any, else the
+    keyframe, else the first evidence), from the hit's segment that holds that time."""
     if not hit.segment_ids:
         return
     try:
-        moment = hit.evidence[0].time if hit.evidence else hit.start
-        st.image(thumbnail(index, hit.segment_ids[0], round(moment, 2)), width="stretch")
+        engine = open_library(index).engine
+        shown = next((e for m in (Modality.OCR, Modality.VISUAL) for e in hit.evidence if e.modality == m), None)
+        moment = (shown or hit.evidence[0]).frame if hit.evidence else hit.start
+        held = (s for s in hit.segment_ids if engine.segment(s)[0].start <= moment < engine.segment(s)[0].end)
+        segment = next(held, hit.segment_ids[0])
+        st.image(thumbnail(index, segment, moment), width="stretch")
     except NoPicture:
         st.markdown(":material/graphic_eq: sound only")
     except SearchError as exc:  # the file is gone (VideoFileMissing), or the index changed under us
