@@ -43,6 +43,7 @@ from search.retrieval import Query, asks_something, span_candidates, video_marks
 from search.served import IndexedFile, open_indexed
 from search.store import Store
 from search.types import (
+    Evidence,
     Filters,
     Hit,
     LoadState,
@@ -51,6 +52,7 @@ from search.types import (
     Readiness,
     SegmentRecord,
     SpanRecord,
+    Still,
     VideoRecord,
 )
 
@@ -376,7 +378,16 @@ class VideoSearch:
         segments = self.store.overlapping(seed.video, seed.start, seed.end)
         ids = tuple(g.id for g in segments)
         video = seed.video
-        return Hit(video.path, seed.start, seed.end, moment.score, ids, evidence, video.has_video, video.id)
+        still = self._still(video, segments, evidence) if video.has_video and segments else None
+        return Hit(video.path, seed.start, seed.end, moment.score, ids, evidence, video.has_video, video.id, still)
+
+    def _still(self, video: VideoRecord, segments: list[SegmentRecord], evidence: tuple[Evidence, ...]) -> Still:
+        """The picture of a hit: at the `Evidence.frame` of its text on screen if any, else of its
+        keyframe, else of its first evidence; in the segment showing that time."""
+        shown = next((e for m in (Modality.OCR, Modality.VISUAL) for e in evidence if e.modality == m), evidence[0])
+        time = shown.frame
+        holding = [g for g in segments if g.start <= time < g.end] or self.store.overlapping(video, time, time + 1e-3)
+        return Still((holding or segments)[0].id, time)
 
     def load(self) -> None:
         """Load every query model this index needs now rather than on the first query: CLIP's
@@ -437,7 +448,9 @@ class VideoSearch:
             raise SegmentNotFound(self.store.directory, segment_id)
         segment, video, keyframes = found
         if time is not None:
-            last = segment.end - 0.5 / video.fps if video.fps > 0 else segment.end - 1e-2  # not the next shot's first frame
+            last = (
+                segment.end - 0.5 / video.fps if video.fps > 0 else segment.end - 1e-2
+            )  # not the next shot's first frame
             time = min(max(time, segment.start), max(segment.start, last))
         elif keyframes:
             time = keyframes[0][1]

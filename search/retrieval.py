@@ -188,7 +188,10 @@ def video_marks(store: Store, video: VideoRecord, modality: Modality, query: Que
         segment = keyframes[key].segment.id
         if cosine >= floor and (segment not in best or best[segment][0] < cosine):
             best[segment] = (cosine, keyframes[key])
-    marks = (Mark(modality, k.segment.start, k.segment.end, _visual_match(c, floor)) for c, k in best.values())
+    marks = (
+        Mark(modality, k.segment.start, k.segment.end, _visual_match(c, floor, params.visual_span))
+        for c, k in best.values()
+    )
     return sorted(marks, key=_by_time)
 
 

@@ -188,6 +188,15 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Still:
+    """Where a picture of a hit shows what matched: segment `segment_id` at `time` seconds (what
+    a thumbnail is asked for)."""
+
+    segment_id: int
+    time: float
+
+
+@dataclass(frozen=True)
 class Hit:
     """A ranked moment: [start, end) seconds of `video` (id `video_id` in its index), its fused
     `score`, the segments it overlaps and the evidence, one per modality that matched."""
@@ -201,6 +210,8 @@ class Hit:
     has_video: bool = True
     """False when `video` is sound alone: play it with an audio player; it has no thumbnails."""
     video_id: int | None = None
+    still: Still | None = None
+    """The picture that shows what matched (None for sound alone, or a hit without segments)."""
 
     def to_json(self) -> dict[str, Any]:
         """The CLI/API contract: video (+ `video_bytes`), start, end, score, matched (evidence per

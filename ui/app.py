@@ -338,17 +338,13 @@ def show_video(engine: VideoSearch, chosen: Playing) -> None:
 
 
 def show_thumbnail(index: str, hit: Hit) -> None:
-    """The picture of a moment at what matched (`Evidence.frame`: text on screen if any, else the
-    keyframe, else the first evidence), from the hit's segment that holds that time."""
-    if not hit.segment_ids:
+    """The picture of a moment where it shows what matched (`Hit.still`)."""
+    if hit.still is None:
+        if not hit.has_video:
+            st.markdown(":material/graphic_eq: sound only")
         return
     try:
-        engine = open_library(index).engine
-        shown = next((e for m in (Modality.OCR, Modality.VISUAL) for e in hit.evidence if e.modality == m), None)
-        moment = (shown or hit.evidence[0]).frame if hit.evidence else hit.start
-        held = (s for s in hit.segment_ids if engine.segment(s)[0].start <= moment < engine.segment(s)[0].end)
-        segment = next(held, hit.segment_ids[0])
-        st.image(thumbnail(index, segment, moment), width="stretch")
+        st.image(thumbnail(index, hit.still.segment_id, hit.still.time), width="stretch")
     except NoPicture:
         st.markdown(":material/graphic_eq: sound only")
     except SearchError as exc:  # the file is gone (VideoFileMissing), or the index changed under us

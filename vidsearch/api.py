@@ -200,8 +200,8 @@ class MediaUrls:
         `thumbnail_url`, the frame of its evidence (null for sound alone or a hit without segments)."""
         found = hit.to_json()
         found["stream_url"] = self.stream(hit.video_id) if hit.video_id is not None else None
-        pictured = hit.has_video and hit.segment_ids
-        found["thumbnail_url"] = self.thumbnail(hit.segment_ids[0], thumbnail_time(hit)) if pictured else None
+        still = hit.still
+        found["thumbnail_url"] = self.thumbnail(still.segment_id, still.time) if still is not None else None
         return found
 
     def video(self, video: VideoRecord, segments: list[SegmentRecord]) -> dict[str, Any]:
@@ -216,11 +216,6 @@ class MediaUrls:
                 {**s.to_json(), "thumbnail_url": self.thumbnail(s.id) if video.has_video else None} for s in segments
             ],
         }
-
-
-def thumbnail_time(hit: Hit) -> float | None:
-    """The time (seconds) whose frame shows a hit: inside its first piece of evidence."""
-    return hit.evidence[0].time if hit.evidence else None
 
 
 def _urls(request: Request) -> MediaUrls:
