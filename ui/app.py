@@ -305,12 +305,12 @@ def show_query(stats: IndexStats) -> tuple[str, int, UploadedFile | None]:
     """The query box and the number of moments (a form: Enter searches), and the picture to
     search by (or None)."""
     with st.form("search", border=False, enter_to_submit=True):
-        words, count, go = st.columns([8, 1, 1], vertical_alignment="bottom")
+        words, count, go = st.columns([7, 1, 1], vertical_alignment="bottom")
         query = words.text_input(
             "Search", key="query", placeholder="What was shown, said, written on screen or heard  (press / to type)"
         )
         k = count.selectbox("Moments", MOMENT_COUNTS, index=MOMENT_COUNTS.index(12), key="k")
-        go.form_submit_button("Search", key="search", icon=":material/search:", on_click=use_text, width="stretch")
+        go.form_submit_button("Search", key="search", on_click=use_text, width="stretch")
     with st.expander("Search by image"):
         reason = missing_visual(stats)
         if reason is not None:

@@ -46,8 +46,10 @@ function highlighted(text, words) {
   return out;
 }
 
-function build(root, data) {
-  root.replaceChildren();
+// A new view in `host` (the component's element; what Streamlit put there, its styles, stays).
+function build(host, data) {
+  for (const old of host.querySelectorAll(".vs-view")) old.remove();
+  const root = host;
   const view = el("div", "vs-view");
   view.tabIndex = -1;
   const top = el("div", "vs-top");
