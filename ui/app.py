@@ -113,7 +113,9 @@ def score_words(score: float) -> str:
 
 
 def hours_text(hours: float) -> str:
-    """A length of video as people say it: "41 min" below an hour, else "1.3 h"."""
+    """A length of video as people say it: "9 s" below a minute, "41 min" below an hour, else "1.3 h"."""
+    if hours < 1 / 60:
+        return f"{hours * 3600:.0f} s"
     return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h"
 
 
