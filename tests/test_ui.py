@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import socket
@@ -464,35 +465,90 @@ def server(library: Library, tmp_path: Path) -> Iterator[str]:
             launch.stop(process)
 
 
+VIEW = (
+    "const root = [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')]"
+    ".map(e => e.shadowRoot).find(r => r && r.querySelector('.vs-view'));"
+)
+"""JavaScript: `root`, the video view's shadow root (undefined while no video is open)."""
+
+
+def screenshots(tmp_path: Path) -> Path:
+    """Where the browser test saves its screenshots: $VIDSEARCH_SCREENSHOTS, else the test's folder."""
+    folder = Path(os.environ.get("VIDSEARCH_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.mark.browser
 @pytest.mark.models
 @pytest.mark.slow
-def test_a_browser_finds_the_moment_and_plays_it_from_its_start(
+def test_a_browser_finds_opens_and_seeks_the_moment_by_mouse_and_keyboard(
     browser: tuple[str, str], server: str, driver: Any, library: Library, tmp_path: Path
 ) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
+    shots = screenshots(tmp_path)
     driver.get(server)
     box = WebDriverWait(driver, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, 'input[aria-label="Search"]'))
+    driver.find_element(By.TAG_NAME, "body").send_keys("/")
+    WebDriverWait(driver, 5).until(lambda d: d.switch_to.active_element == box)
     box.send_keys(QUERY + Keys.ENTER)
     card = f"{library.video.name} · "
-    done = (card, "More like this")  # the card is drawn in full
     text = WebDriverWait(driver, 60).until(
-        lambda d: all(w in (t := d.find_element(By.TAG_NAME, "main").text) for w in done) and t
+        lambda d: all(w in (t := d.find_element(By.TAG_NAME, "main").text) for w in (card, "More like this")) and t
     )
     moment = RANGE.match(text[text.index(card) + len(card) :])
     assert moment is not None, text
     start = int(moment[1]) * 60 + int(moment[2])
     assert start == pytest.approx(CAPTIONS[0].start, abs=1.01) and "HARBOUR" in text
-    driver.save_screenshot(str(tmp_path / "results.png"))
+    counted = re.search(r"1 moment in 1 video · \d+\.\d\d s", text)
+    assert counted is not None, text
+    driver.save_screenshot(str(shots / "results.png"))
 
-    driver.find_element(By.XPATH, "//button[contains(., 'Play')]").click()
-    video = WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "video"))
-    assert "/media/" in video.get_attribute("src")
-    played = "return arguments[0].readyState >= 1 ? arguments[0].currentTime : -1"
-    WebDriverWait(driver, 20).until(lambda d: d.execute_script(played, video) >= start)
-    screenshot = tmp_path / "playing.png"
-    driver.save_screenshot(str(screenshot))
-    log.info("screenshots of the page: %s, %s", tmp_path / "results.png", screenshot)
+    # Ten arrow-key steps on a filter's slider search nothing (the filters are a form).
+    thumb = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSlider"] input[type="range"]')
+    driver.execute_script("arguments[0].focus()", thumb)
+    for _ in range(10):
+        ActionChains(driver).send_keys(Keys.ARROW_RIGHT).perform()
+    moved = str(min(10, int(thumb.get_attribute("max"))))
+    WebDriverWait(driver, 5).until(lambda d: thumb.get_attribute("value") == moved)
+    time.sleep(2)
+    assert counted.group() in driver.find_element(By.TAG_NAME, "main").text, "a slider step searched again"
+
+    # Keys: from the search box, ArrowDown selects the first result, Enter opens it.
+    box.click()
+    box.send_keys(Keys.ARROW_DOWN)
+    selected = "return (document.getElementById('vidsearch-keys') || {}).textContent || ''"
+    WebDriverWait(driver, 5).until(lambda d: "st-key-result-0" in d.execute_script(selected))
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    ready = VIEW + "const v = root && root.querySelector('video'); return v && v.readyState >= 1 ? v.currentTime : -1"
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(ready) >= 0)
+    source = driver.execute_script(VIEW + "return root.querySelector('video').getAttribute('src')")
+    assert source.startswith("/api/videos/") and "signature=" in source, source
+    WebDriverWait(driver, 10).until(lambda d: abs(d.execute_script(ready) - start) < 1.5)
+
+    duration = driver.execute_script(VIEW + "return root.querySelector('video').duration")
+    left = driver.execute_script(VIEW + "return root.querySelector('.vs-lane[data-modality=ocr] .vs-mark').style.left")
+    assert float(left.rstrip("%")) == pytest.approx(100 * CAPTIONS[0].start / duration, abs=100 * 1.0 / duration)
+    driver.save_screenshot(str(shots / "video.png"))
+
+    gate = VIEW + "return [...root.querySelectorAll('.vs-line')].find(l => l.textContent.includes('B12'))"
+    line = WebDriverWait(driver, 5).until(lambda d: d.execute_script(gate))
+    line.click()
+    WebDriverWait(driver, 10).until(lambda d: abs(d.execute_script(ready) - CAPTIONS[1].start) < 1.0)
+    now = VIEW + "return root.querySelector('.vs-line.vs-now').textContent"
+    WebDriverWait(driver, 5).until(lambda d: "B12" in d.execute_script(now))
+    driver.execute_script(VIEW + "root.querySelector('video').pause()")
+    driver.save_screenshot(str(shots / "transcript-seek.png"))
+
+    driver.find_element(By.TAG_NAME, "body").send_keys("j")
+    WebDriverWait(driver, 5).until(lambda d: d.execute_script(ready) < 1.0)
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(VIEW + "return !root"))
+    log.info(
+        "screenshots of the page: %s",
+        ", ".join(str(shots / n) for n in ("results.png", "video.png", "transcript-seek.png")),
+    )
