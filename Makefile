@@ -28,14 +28,13 @@ speech:
 	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends flite >/dev/null 2>&1; }; }; } || \
 	echo "make: flite not installed; the samples will have tones instead of speech, and the speech tests skip"
 
+# One search process for all the queries: the models load once (each process loads them anew).
 demo: install speech
 	$(BIN)/python scripts/make_samples.py --out data/library
 	$(BIN)/vidsearch index data/library --index $(INDEX)
 	$(BIN)/vidsearch stats --index $(INDEX)
-	@for q in "welcome to the harbour" "someone slicing bread" "a lecture about the planets" "a red car at night" \
-		"una macchina rossa di notte" "a recipe for chocolate cake"; do \
-		echo; echo "== $$q"; $(BIN)/vidsearch search "$$q" --index $(INDEX) -k 3 || true; \
-	done
+	@echo; $(BIN)/vidsearch search --index $(INDEX) -k 3 "welcome to the harbour" "someone slicing bread" \
+		"a lecture about the planets" "a red car at night" "una macchina rossa di notte" "a recipe for chocolate cake" || true
 
 lint: install
 	$(BIN)/ruff check .

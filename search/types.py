@@ -113,6 +113,19 @@ class SpanRecord:
     track: int | None = None
     """The audio track it was heard on (`AudioTrack.index`), None for screen text."""
 
+    def to_json(self) -> dict[str, Any]:
+        """A transcript line (the CLI's `info --json` and the API's transcript): modality, start,
+        end (seconds), text, and `track` (the audio track it was heard on) for a file with several."""
+        found: dict[str, Any] = {
+            "modality": str(self.modality),
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "text": self.text,
+        }
+        if self.heard_on is not None:
+            found["track"] = track_json(self.heard_on)
+        return found
+
     @property
     def heard_on(self) -> AudioTrack | None:
         """The audio track it was heard on, when its video has more than one (else there is no

@@ -83,10 +83,13 @@ def test_search_returns_the_cli_json_with_the_ids_of_each_hit(client: TestClient
         {**hit.to_json(), "segment_id": hit.segment_ids[0], "video_id": _video_id(client)}
         for hit in engine.search("bank interest rates", 3)
     ]
-    assert response.json() == {"query": "bank interest rates", "hits": expected}
+    media = {"stream_url", "thumbnail_url"}
+    shown = [{key: value for key, value in hit.items() if key not in media} for hit in response.json()["hits"]]
+    assert {"query": response.json()["query"], "hits": shown} == {"query": "bank interest rates", "hits": expected}
     top = response.json()["hits"][0]
     assert (top["start"], top["end"]) == (0.5, 3.5) and top["matched"]["speech"]["matched_words"]
     assert client.get(f"/segments/{top['segment_id']}/thumbnail").status_code == 200
+    assert client.get(top["thumbnail_url"]).status_code == 200 and client.get(top["stream_url"]).status_code == 200
 
 
 def test_modalities_and_filters_restrict_the_search(client: TestClient, coloured: Path) -> None:
@@ -182,12 +185,12 @@ def test_videos_list_and_one_video_with_its_segments(client: TestClient, coloure
     assert detail["segments"][0]["start"] == 0.0 and detail["segments"][-1]["end"] == pytest.approx(12.0, abs=0.1)
 
 
-def test_stats_and_health(client: TestClient) -> None:
+def test_stats_and_health(client: TestClient, engine: VideoSearch) -> None:
     stats = client.get("/stats").json()
     assert stats["videos"] == 1 and stats["segments"] >= 3 and stats["hours"] == pytest.approx(12 / 3600, abs=1e-3)
     assert {m["modality"] for m in stats["models"] if m["available"]} >= {"visual", "text"}
     assert set(stats["searchable"]) == set(tuple(Modality))
-    assert client.get("/health").json() == {"status": "ok", "videos": 1}
+    assert client.get("/health").json() == {"status": "ok", "videos": 1, "models": engine.readiness().state.value}
 
 
 @pytest.mark.parametrize(
@@ -235,7 +238,7 @@ def test_an_empty_index_is_409_and_healthy(tmp_path: Path) -> None:
     with VideoSearch(tmp_path / "index", Settings(), texts=ColourTexts(), sentences=HashedWords()) as engine:
         client = TestClient(create_app(engine, ApiOptions()))
         assert client.get("/search", params={"q": "ships"}).status_code == 409
-        assert client.get("/health").json() == {"status": "ok", "videos": 0}
+        assert client.get("/health").json() == {"status": "ok", "videos": 0, "models": "idle"}
 
 
 @pytest.mark.parametrize(
@@ -350,11 +353,14 @@ def test_serve_runs_the_app_on_the_given_address_and_refuses_a_missing_index(
             ran.append((self.host, self.port, sock.getsockname()[1], videos))
 
     monkeypatch.setattr(api, "server", Server)
+    loads: list[Path] = []
+    monkeypatch.setattr(VideoSearch, "load_in_background", lambda self: loads.append(self.directory))
     with socket.socket() as probe:  # a port free a moment ago
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     api.serve(engine.store.directory, Settings(), port=port)
     assert ran == [("127.0.0.1", port, port, 1)]  # uvicorn gets the socket serve bound
+    assert loads == [engine.directory]  # the models start loading before the first query
     with pytest.raises(IndexNotFound):
         api.serve(tmp_path / "no-index", Settings())
 
@@ -374,7 +380,11 @@ def test_the_cli_and_the_api_print_the_same_json(
     assert main(["info", str(video.path), "--index", str(engine.directory), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown.pop("video") == shown["path"]
-    assert shown == client.get(f"/videos/{video.id}").json()
+    assert shown.pop("spans") == client.get(f"/videos/{video.id}/transcript").json()["spans"]
+    answered = client.get(f"/videos/{video.id}").json()
+    assert answered.pop("stream_url") == f"/videos/{video.id}/stream" and answered.pop("thumbnail_url")
+    assert all(segment.pop("thumbnail_url").endswith("/thumbnail") for segment in answered["segments"])
+    assert shown == answered
 
 
 def test_hits_carry_their_video_id_and_the_engine_serves_threads_at_once(engine: VideoSearch) -> None:

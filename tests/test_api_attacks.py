@@ -605,10 +605,15 @@ EXPECTED = {
     ("/search/image", "post"): {400, 409, 413, 415, 422, 503},
     ("/videos/{video_id}", "get"): {404, 422},
     ("/videos/{video_id}/stream", "get"): {404, 410, 416, 422},
+    ("/videos/{video_id}/stream", "head"): {404, 410, 416, 422},
     ("/segments/{segment_id}/thumbnail", "get"): {404, 410, 422, 503},
+    ("/segments/{segment_id}/thumbnail", "head"): {404, 410, 422, 503},
+    ("/videos/{video_id}/transcript", "get"): {404, 422},
+    ("/videos/{video_id}/timeline", "get"): {404, 409, 422, 503},
     ("/videos", "get"): set(),
     ("/stats", "get"): set(),
     ("/health", "get"): set(),
+    ("/ready", "get"): {503},
 }
 
 
@@ -621,12 +626,13 @@ def test_the_openapi_document_lists_every_error_in_the_one_shape(visual: VideoSe
     assert "HTTPValidationError" not in schemas
     for (path, method), errors in EXPECTED.items():
         responses = paths[path][method]["responses"]
-        guarded = {401} if token and path != "/health" else set()
+        guarded = {401} if token and path not in ("/health", "/ready") else set()
         listed = {int(status) for status in responses if int(status) >= 400}
         assert listed == errors | guarded | {500}, (path, listed)
         for status in listed:
             ref = responses[str(status)]["content"]["application/json"]["schema"]["$ref"]
-            assert ref.endswith("ValidationErrorBody" if status == 422 else "/ErrorBody"), (path, status)
+            body = "/NotReadyBody" if path == "/ready" and status == 503 else "/ErrorBody"
+            assert ref.endswith("ValidationErrorBody" if status == 422 else body), (path, status)
     search = {p["name"]: p["schema"] for p in paths["/search"]["get"]["parameters"]}
     assert search["k"]["maximum"] == 7 and search["q"]["maxLength"] == 42
     body = paths["/search/image"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]

@@ -339,3 +339,15 @@ def test_each_failed_file_is_printed_once(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert (done.stdout + done.stderr).count(str(empty)) == 1, done.stdout + done.stderr
     assert str(empty) in (tmp_path / "index" / "vidsearch.log").read_text()
+
+
+@pytest.mark.slow
+def test_several_queries_in_one_process_each_under_its_own_heading(indexed: Path, tiny: list[str], capsys) -> None:
+    code, out, err = cli(capsys, "search", "red", "green", "--index", indexed, "-k", "1", *tiny)
+    assert code == 0, err
+    red, green = out.split("\n\n")
+    assert red.startswith("== red\n") and "colours.mp4" in red and green.startswith("== green\n")
+    code, out, _ = cli(capsys, "search", "red", "--index", indexed, "-k", "1", *tiny)
+    assert out.startswith(str(indexed.parent / "videos" / "colours.mp4"))  # one query: no heading, as before
+    code, out, _ = cli(capsys, "search", "red", "green", "--index", indexed, "--json", *tiny)
+    assert [json.loads(line)["query"] for line in out.splitlines()] == ["red", "green"]

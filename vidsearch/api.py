@@ -1,10 +1,16 @@
-"""The HTTP API: search, more like this, search by image, videos, thumbnails and streams of one index.
+"""The HTTP API: search, more like this, search by image, videos, their transcripts and timelines,
+thumbnails and streams of one index.
 
 The only module that imports fastapi, starlette and uvicorn. `create_app` builds the app around one
 open `VideoSearch`; `serve` opens the index and runs it with uvicorn. Every answer that is not a
 success has one shape, `{"error": "<one line>"}` (a 422 adds FastAPI's `detail` list), and the
 OpenAPI document lists them: library errors, HTTP errors, validation errors, bad ranges, even
-uvicorn's own 400 for a malformed request.
+uvicorn's own 400 for a malformed request. /health is liveness, /ready says whether the query
+models are loaded; /docs and /redoc load their scripts from the app itself.
+
+Hits and videos carry the URLs of their stream and thumbnail. With a token, those URLs are signed
+(`vidsearch.signing`) and the media routes accept the signature instead of the header, as `<video
+src>` and `<img src>` send none.
 
 Files are only ever named by their index ids in URLs, never by path, and only served while they
 are the very file that was indexed (`search.engine.open_indexed`: a path swapped for a link to
@@ -21,6 +27,7 @@ import hmac
 import io
 import json
 import logging
+import math
 import os
 import socket
 import threading
@@ -37,6 +44,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -68,8 +76,11 @@ from search.errors import (
     VideoNotIndexed,
 )
 from search.served import IndexedFile
+from search.types import Hit, LoadState, SegmentRecord, VideoRecord
 from vidsearch import __version__, pictures
+from vidsearch.serving import announce
 from vidsearch.settings import Settings
+from vidsearch.signing import UrlSigner
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +116,11 @@ index something first); a 503 is the server's models or index; a 410 a file gone
 
 @dataclass(frozen=True)
 class ApiOptions:
-    """How the API is exposed. `token`: when set, every route but /health and the docs needs
-    `Authorization: Bearer <token>`. `cors_origins`: browser origins allowed to call the API (none:
-    same origin only). `max_k`: most moments per request. `max_query`: longest query, characters.
-    `max_upload`: largest image for search by image, bytes."""
+    """How the API is exposed. `token`: when set, every route but /health, /ready and the docs needs
+    `Authorization: Bearer <token>` (streams and thumbnails: or a signed URL from an answer).
+    `cors_origins`: browser origins allowed to call the API (none: same origin only). `max_k`: most
+    moments per request. `max_query`: longest query, characters. `max_upload`: largest image for
+    search by image, bytes."""
 
     token: str | None = None
     cors_origins: tuple[str, ...] = ()
@@ -127,10 +139,12 @@ class ApiOptions:
 class Service:
     """The one engine every request shares (it runs searches one at a time itself, and reads of
     videos, segments, stats and thumbnails side by side, so a slow search never stalls thumbnails
-    or /health), the API's options, and the bounds on decoding uploaded pictures."""
+    or /health), the API's options, the signer of media URLs (None: URLs go unsigned, as there is
+    no token), and the bounds on decoding uploaded pictures."""
 
     engine: VideoSearch
     options: ApiOptions
+    signer: UrlSigner | None = None
     decoding: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(DECODERS))
     trim: HeapTrimmer = field(default_factory=lambda: HeapTrimmer(every=0.0))
 
@@ -153,6 +167,64 @@ class Service:
             self.decoding.release()
             del data
             self.trim()
+
+
+@dataclass(frozen=True)
+class MediaUrls:
+    """The URLs of streams and thumbnails as one request's client should fetch them: under the API's
+    root (`root`, the ASGI root_path: `/api` when the API is mounted there) and, when the API has a
+    token, signed (`signer`), so that `<video src>` and `<img src>` work without a header."""
+
+    root: str
+    signer: UrlSigner | None
+
+    def _url(self, path: str, query: str = "") -> str:
+        signed = self.signer.sign(path) if self.signer is not None else path
+        joiner = "&" if "?" in signed else "?"
+        return f"{self.root}{signed}{joiner}{query}" if query else f"{self.root}{signed}"
+
+    def stream(self, video_id: int) -> str:
+        """The URL of a video's file (GET with Range, or HEAD)."""
+        return self._url(f"/videos/{video_id}/stream")
+
+    def thumbnail(self, segment_id: int, time: float | None = None) -> str:
+        """The URL of a segment's thumbnail, at `time` seconds when given: rounded up to the
+        millisecond, so it is never the frame before the moment asked for."""
+        if time is None:
+            return self._url(f"/segments/{segment_id}/thumbnail")
+        shown = max(0.0, math.ceil(time * 1000 - 1e-6) / 1000)
+        return self._url(f"/segments/{segment_id}/thumbnail", f"time={shown:.3f}".rstrip("0").rstrip("."))
+
+    def hit(self, hit: Hit) -> dict[str, Any]:
+        """A hit's JSON (`Hit.to_json`) with `stream_url` (null without a video id) and
+        `thumbnail_url`, the frame of its evidence (null for sound alone or a hit without segments)."""
+        found = hit.to_json()
+        found["stream_url"] = self.stream(hit.video_id) if hit.video_id is not None else None
+        pictured = hit.has_video and hit.segment_ids
+        found["thumbnail_url"] = self.thumbnail(hit.segment_ids[0], thumbnail_time(hit)) if pictured else None
+        return found
+
+    def video(self, video: VideoRecord, segments: list[SegmentRecord]) -> dict[str, Any]:
+        """A video's JSON with `stream_url`, `thumbnail_url` (its first segment's picture; null for
+        sound alone) and its segments, each with its `thumbnail_url`."""
+        pictured = video.has_video and bool(segments)
+        return {
+            **video.to_json(),
+            "stream_url": self.stream(video.id),
+            "thumbnail_url": self.thumbnail(segments[0].id) if pictured else None,
+            "segments": [
+                {**s.to_json(), "thumbnail_url": self.thumbnail(s.id) if video.has_video else None} for s in segments
+            ],
+        }
+
+
+def thumbnail_time(hit: Hit) -> float | None:
+    """The time (seconds) whose frame shows a hit: inside its first piece of evidence."""
+    return hit.evidence[0].time if hit.evidence else None
+
+
+def _urls(request: Request) -> MediaUrls:
+    return MediaUrls(str(request.scope.get("root_path", "")), _service(request).signer)
 
 
 BLANKS = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
@@ -228,14 +300,23 @@ SegmentId = Annotated[
     int, PathParam(ge=1, le=MAX_ID, description="a segment id from /videos/{id} or a hit", examples=[1])
 ]
 ShortSide = Annotated[int, Query(ge=32, le=720, description="short side of the thumbnail, pixels")]
+FrameTime = Annotated[
+    float | None,
+    Query(
+        ge=0,
+        allow_inf_nan=False,
+        description="seconds from the video's start: the frame there (kept inside the segment); "
+        "default: the segment's first keyframe",
+    ),
+]
 
 
-def _within(options: ApiOptions, k: int, query: str | None = None) -> None:
+def _within(options: ApiOptions, k: int | None, query: str | None = None) -> None:
     """The limits of this app's options, and a query of only blanks, as 422s like FastAPI's own
     (the length is that of `q` as sent, so that the OpenAPI document's maxLength says it exactly)."""
     if query is not None and not query.strip():
         raise _invalid("query", "q", "string_too_short", "the query is blank", query, min_length=1)
-    if k > options.max_k:
+    if k is not None and k > options.max_k:
         message = f"Input should be less than or equal to {options.max_k}"
         raise _invalid("query", "k", "less_than_equal", message, k, le=options.max_k)
     if query is not None and len(query) > options.max_query:
@@ -244,23 +325,29 @@ def _within(options: ApiOptions, k: int, query: str | None = None) -> None:
 
 
 def search_text(
-    service: Engine, modalities: Modalities, filters: SearchFilters, q: QueryText, k: TopK = 10
+    request: Request, service: Engine, modalities: Modalities, filters: SearchFilters, q: QueryText, k: TopK = 10
 ) -> dict[str, Any]:
-    """The `k` best moments for `q`, best first: exactly what `vidsearch search --json` prints for
-    one query, each hit with its `segment_id` and `video_id` added. Times are seconds; scores are
-    fused match scores, 0..1. No hits when nothing in the library matches."""
+    """The `k` best moments for `q`, best first: what `vidsearch search --json` prints for one
+    query, each hit with its `segment_id` and `video_id`, and the `stream_url` and `thumbnail_url`
+    to fetch its video and its picture by (signed when the API has a token; the thumbnail is the
+    frame of the evidence). Times are seconds; scores are fused match scores, 0..1. No hits when
+    nothing in the library matches. A query that comes while the models load waits for them."""
     _within(service.options, k, q)
     text = q.strip()
     hits = service.engine.search(text, k, modalities, filters)
-    return {"query": text, "hits": [hit.to_json() for hit in hits]}
+    urls = _urls(request)
+    return {"query": text, "hits": [urls.hit(hit) for hit in hits]}
 
 
-def similar(service: Engine, filters: SearchFilters, segment_id: SegmentId, k: TopK = 10) -> dict[str, Any]:
+def similar(
+    request: Request, service: Engine, filters: SearchFilters, segment_id: SegmentId, k: TopK = 10
+) -> dict[str, Any]:
     """Moments like segment `segment_id` ("more like this"), near it in the visual and sentence
-    spaces; never the segment itself."""
+    spaces; never the segment itself. Hits as /search gives them."""
     _within(service.options, k)
     hits = service.engine.similar(segment_id, k, filters)
-    return {"segment_id": segment_id, "hits": [hit.to_json() for hit in hits]}
+    urls = _urls(request)
+    return {"segment_id": segment_id, "hits": [urls.hit(hit) for hit in hits]}
 
 
 async def search_image(request: Request, service: Engine, filters: SearchFilters, k: TopK = 10) -> dict[str, Any]:
@@ -275,7 +362,8 @@ async def search_image(request: Request, service: Engine, filters: SearchFilters
             raise _invalid("body", "image", "missing", "Field required: a multipart file named image", None)
         pixels = await run_in_threadpool(service.decode, upload)
     hits = await run_in_threadpool(service.engine.search_image, pixels, k, filters)
-    return {"hits": [hit.to_json() for hit in hits]}
+    urls = _urls(request)
+    return {"hits": [urls.hit(hit) for hit in hits]}
 
 
 IMAGE_BODY = {
@@ -309,27 +397,53 @@ def list_videos(service: Engine) -> dict[str, Any]:
     return {"videos": [video.to_json() for video in service.engine.videos()]}
 
 
-def get_video(service: Engine, video_id: VideoId) -> dict[str, Any]:
-    """One video's record and its segments in time order (ids for thumbnails and "more like this")."""
+def get_video(request: Request, service: Engine, video_id: VideoId) -> dict[str, Any]:
+    """One video's record, its `stream_url` and `thumbnail_url`, and its segments (shots) in time
+    order, each with its id (for "more like this") and `thumbnail_url`."""
     video, segments = service.engine.video(video_id)
-    return {**video.to_json(), "segments": [s.to_json() for s in segments]}
+    return _urls(request).video(video, segments)
 
 
-def thumbnail(service: Engine, segment_id: SegmentId, size: ShortSide = 180) -> Response:
-    """A JPEG of the segment (its first keyframe, else its middle), decoded from the video on
-    demand; 410 when the file is gone or is not the file that was indexed any more. Cacheable for
-    an hour: segment ids are never reused."""
-    picture = Image.fromarray(service.engine.thumbnail(segment_id, short_side=size))
+def transcript(service: Engine, video_id: VideoId) -> dict[str, Any]:
+    """What is said (speech) and written on screen (ocr) in a video, as timed spans in time order:
+    `{"video_id", "spans": [{"modality", "start", "end", "text", "track"?}]}` (seconds; `track`,
+    the audio track a sentence was heard on, only for a file with several)."""
+    spans = service.engine.transcript(video_id)
+    return {"video_id": video_id, "spans": [span.to_json() for span in spans]}
+
+
+def timeline(service: Engine, video_id: VideoId, modalities: Modalities, q: QueryText) -> dict[str, Any]:
+    """Every place along the whole video where `q` matches, one mark per modality and place, in
+    time order: `{"video_id", "query", "marks": [{"modality", "start", "end", "score", "text"}]}`
+    (seconds; score 0..1, past that modality's no-match floor; text: what matched, empty for
+    visual). For a timeline with one lane per modality."""
+    _within(service.options, None, q)
+    text = q.strip()
+    marks = service.engine.timeline(video_id, text, modalities)
+    return {"video_id": video_id, "query": text, "marks": [mark.to_json() for mark in marks]}
+
+
+def thumbnail(service: Engine, segment_id: SegmentId, size: ShortSide = 180, time: FrameTime = None) -> Response:
+    """A JPEG of the segment: the frame at `time` (kept inside the segment; a hit's `thumbnail_url`
+    asks for the frame of its evidence), else its first keyframe, else its middle, decoded from the
+    video on demand; 410 when the file is gone or is not the file that was indexed any more.
+    Cacheable for an hour: segment ids are never reused. HEAD decodes it too, to give GET's headers."""
+    picture = Image.fromarray(service.engine.thumbnail(segment_id, short_side=size, time=time))
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=THUMBNAIL_QUALITY)
+    return Response(buffer.getvalue(), media_type="image/jpeg", headers=_cache(service))
+
+
+def _cache(service: Service) -> dict[str, str]:
     scope = "private" if service.options.token else "public"
-    return Response(buffer.getvalue(), media_type="image/jpeg", headers={"Cache-Control": f"{scope}, max-age=3600"})
+    return {"Cache-Control": f"{scope}, max-age=3600"}
 
 
 def stream(service: Engine, video_id: VideoId) -> FileResponse:
     """The indexed video file itself, with HTTP Range support (206 Partial Content) so players can
-    seek. Served only while it is the file that was indexed (a regular file of the recorded size
-    and modification time, checked on the open descriptor that is then served): 410 when it is gone
+    seek; sent from the file as it is read, never held in memory; HEAD gives the headers alone.
+    Served only while it is the file that was indexed (a regular file of the recorded size and
+    modification time, checked on the open descriptor that is then served): 410 when it is gone
     or another file now. A Range that cannot be satisfied, or is malformed, is a 416."""
     video, _segments = service.engine.video(video_id)
     opened = service.engine.open_file(video)
@@ -401,16 +515,43 @@ def stats(service: Engine) -> dict[str, Any]:
 
 
 def health(service: Engine) -> dict[str, Any]:
-    """Liveness: 200 with the number of searchable videos; needs no token."""
-    return {"status": "ok", "videos": service.engine.video_count()}
+    """Liveness: always 200 while the server runs, with the number of searchable videos and the
+    state of the query models (`loading`, `ready`, `failed`, or `idle`: not asked to load yet; GET
+    /ready says whether a query is answered at once); needs no token."""
+    return {"status": "ok", "videos": service.engine.video_count(), "models": service.engine.readiness().state.value}
+
+
+NOT_READY = {
+    LoadState.LOADING: "the models are loading ({seconds:.0f} s so far); queries wait for them",
+    LoadState.IDLE: "the models are not loaded yet; the first query loads them",
+}
+"""What /ready says while the models are not ready, by state."""
+
+
+def ready(service: Engine) -> JSONResponse:
+    """Readiness: 200 `{"state": "ready", "seconds"}` once the query models are loaded (seconds:
+    how long loading took), else 503 `{"error", "state", "seconds"}` (`loading`, with Retry-After;
+    `failed`, with why in one line, or only that when the API has a token; `idle`). Needs no token."""
+    readiness = service.engine.readiness()
+    found = {"state": readiness.state.value, "seconds": round(readiness.seconds, 3)}
+    if readiness.state is LoadState.READY:
+        return JSONResponse(found)
+    if readiness.state is LoadState.FAILED:
+        shown = _one_line(Exception(readiness.error)) if not service.options.token else "see /stats"
+        error = f"the models failed to load: {shown}"
+    else:
+        error = NOT_READY.get(readiness.state, "the models are not ready").format(seconds=readiness.seconds)
+    headers = {"Retry-After": "2"} if readiness.state is LoadState.LOADING else None
+    return JSONResponse({"error": error, **found}, 503, headers=headers)
 
 
 BEARER = HTTPBearer(auto_error=False, description="the token `vidsearch serve` was started with")
 
 
-def require_token(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
-) -> None:
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+def require_token(request: Request, credentials: Bearer) -> None:
     """401 unless the request carries this app's bearer token (compared in constant time)."""
     token = _service(request).options.token
     if token is None:
@@ -419,6 +560,36 @@ def require_token(
         raise HTTPException(401, "this API needs Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"})
     if not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
         raise HTTPException(401, "wrong bearer token", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+def require_token_or_signature(
+    request: Request,
+    credentials: Bearer,
+    expires: Annotated[
+        str | None,
+        Query(
+            pattern="^[0-9]{1,12}$",
+            description="with `signature`, instead of the bearer token: when the signed URL stops "
+            "holding, unix seconds (as in a hit's `stream_url` and `thumbnail_url`)",
+        ),
+    ] = None,
+    signature: Annotated[
+        str | None,
+        Query(pattern="^[0-9a-f]{64}$", description="HMAC-SHA256 of the path and `expires`, from a signed URL"),
+    ] = None,
+) -> None:
+    """For media (streams, thumbnails), which `<video>` and `<img>` fetch without headers: a signed
+    URL that has not expired does instead of the bearer token (a bearer token, when sent, is what
+    counts). 401 for an expired or wrong signature."""
+    service = _service(request)
+    if credentials is None and (expires is not None or signature is not None) and service.signer is not None:
+        route = request.scope["route"]
+        if not service.signer.valid(route.path_format.format(**request.path_params), expires, signature):
+            raise HTTPException(
+                401, "the signed URL has expired or is wrong; ask the API for a new one", {"WWW-Authenticate": "Bearer"}
+            )
+        return
+    require_token(request, credentials)
 
 
 class ErrorBody(BaseModel):
@@ -443,9 +614,23 @@ class ValidationErrorBody(ErrorBody):
     detail: list[ValidationProblem]
 
 
+class NotReadyBody(ErrorBody):
+    """GET /ready while the query models are not loaded."""
+
+    state: str = Field(description="loading, failed, or idle (not asked to load yet)")
+    seconds: float = Field(description="how long loading has taken so far, or took before it failed")
+
+
+class ReadyBody(BaseModel):
+    """GET /ready once the query models are loaded."""
+
+    state: str = Field(description="ready")
+    seconds: float = Field(description="how long loading took")
+
+
 ERRORS: dict[int, str] = {
     400: "malformed request (an unreadable multipart body, or an HTTP request uvicorn cannot parse)",
-    401: "missing or wrong bearer token",
+    401: "missing or wrong bearer token (for streams and thumbnails: or an expired or wrong signed URL)",
     404: "no such video or segment in the index (or, for a thumbnail, a recording of sound alone without cover art)",
     409: "the index has no videos yet, or nothing to search with (no visual vectors, for search by image)",
     410: "the video's file is gone, or is not the file that was indexed any more; re-index or remove it",
@@ -454,7 +639,8 @@ ERRORS: dict[int, str] = {
     416: "the Range cannot be satisfied, or is malformed",
     422: "invalid parameters: `error` says the first problem, `detail` lists them all",
     500: "an unexpected error (the server log has the details)",
-    503: "the index or its models cannot be used now (or too many pictures are being decoded: retry)",
+    503: "the index or its models cannot be used now (or too many pictures are being decoded: retry; "
+    "for /ready: the models are not loaded yet)",
 }
 """What each error status means, for the OpenAPI document."""
 
@@ -462,8 +648,9 @@ ERRORS: dict[int, str] = {
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI `responses` of these error statuses, all in the one error shape."""
     found: dict[int | str, dict[str, Any]] = {}
+    models: dict[int, type[ErrorBody]] = {422: ValidationErrorBody}
     for status in statuses:
-        found[status] = {"model": ValidationErrorBody if status == 422 else ErrorBody, "description": ERRORS[status]}
+        found[status] = {"model": models.get(status, ErrorBody), "description": ERRORS[status]}
     if 416 in found:
         found[416]["headers"] = {
             "Content-Range": {"description": "bytes */SIZE: the file's size", "schema": {"type": "string"}}
@@ -472,36 +659,66 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _routes(options: ApiOptions) -> APIRouter:
-    """The guarded routes (everything but /health and the docs)."""
+    """The guarded routes (everything but /health, /ready and the docs): with a token, each needs
+    it, and streams and thumbnails take a signed URL instead."""
     guarded = bool(options.token)
-    router = APIRouter(
-        dependencies=[Depends(require_token)] if guarded else [], responses=_errors(401) if guarded else {}
+    router = APIRouter(responses=_errors(401) if guarded else {})
+    token = [Depends(require_token)] if guarded else []
+    media = [Depends(require_token_or_signature)] if guarded else []
+    router.add_api_route("/search", search_text, methods=["GET"], responses=_errors(409, 422, 503), dependencies=token)
+    router.add_api_route(
+        "/similar/{segment_id}", similar, methods=["GET"], responses=_errors(404, 409, 422, 503), dependencies=token
     )
-    router.add_api_route("/search", search_text, methods=["GET"], responses=_errors(409, 422, 503))
-    router.add_api_route("/similar/{segment_id}", similar, methods=["GET"], responses=_errors(404, 409, 422, 503))
     router.add_api_route(
         "/search/image",
         search_image,
         methods=["POST"],
         responses=_errors(400, 409, 413, 415, 422, 503),
         openapi_extra=IMAGE_BODY,
+        dependencies=token,
     )
-    router.add_api_route("/videos", list_videos, methods=["GET"])
-    router.add_api_route("/videos/{video_id}", get_video, methods=["GET"], responses=_errors(404, 422))
-    media: dict[str, Any] = {"video/*": {}, "audio/*": {}, "application/*": {}}  # by the suffix (MEDIA_TYPES)
+    router.add_api_route("/videos", list_videos, methods=["GET"], dependencies=token)
+    router.add_api_route(
+        "/videos/{video_id}", get_video, methods=["GET"], responses=_errors(404, 422), dependencies=token
+    )
+    router.add_api_route(
+        "/videos/{video_id}/transcript", transcript, methods=["GET"], responses=_errors(404, 422), dependencies=token
+    )
+    router.add_api_route(
+        "/videos/{video_id}/timeline",
+        timeline,
+        methods=["GET"],
+        responses=_errors(404, 409, 422, 503),
+        dependencies=token,
+    )
+    kinds: dict[str, Any] = {"video/*": {}, "audio/*": {}, "application/*": {}}  # by the suffix (MEDIA_TYPES)
     streams: dict[int | str, dict[str, Any]] = {
-        200: {"description": "the whole file", "content": media},
-        206: {"description": "the Range asked for (several ranges: multipart/byteranges)", "content": media},
+        200: {"description": "the whole file", "content": kinds},
+        206: {"description": "the Range asked for (several ranges: multipart/byteranges)", "content": kinds},
         **_errors(404, 410, 416, 422),
     }
-    router.add_api_route(
-        "/videos/{video_id}/stream", stream, methods=["GET"], response_class=FileResponse, responses=streams
-    )
+    for method in ("GET", "HEAD"):
+        router.add_api_route(
+            "/videos/{video_id}/stream",
+            stream,
+            methods=[method],
+            name=f"stream_{method.lower()}",
+            response_class=FileResponse,
+            responses=streams,
+            dependencies=media,
+        )
     thumbnails: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}}}, **_errors(404, 410, 422, 503)}
-    router.add_api_route(
-        "/segments/{segment_id}/thumbnail", thumbnail, methods=["GET"], response_class=Response, responses=thumbnails
-    )
-    router.add_api_route("/stats", stats, methods=["GET"])
+    for method in ("GET", "HEAD"):
+        router.add_api_route(
+            "/segments/{segment_id}/thumbnail",
+            thumbnail,
+            methods=[method],
+            name=f"thumbnail_{method.lower()}",
+            response_class=Response,
+            responses=thumbnails,
+            dependencies=media,
+        )
+    router.add_api_route("/stats", stats, methods=["GET"], dependencies=token)
     return router
 
 
@@ -628,20 +845,29 @@ def _with_limits(app: FastAPI, options: ApiOptions) -> Callable[[], dict[str, An
     return document
 
 
-def create_app(engine: VideoSearch, options: ApiOptions) -> FastAPI:
-    """The API over one open engine (the caller closes it). OpenAPI docs at /docs."""
-    app = FastAPI(
+def create_app(engine: VideoSearch, options: ApiOptions, signer: UrlSigner | None = None) -> FastAPI:
+    """The API over one open engine (the caller closes it; `serve` starts loading its models).
+    With a token, media URLs in answers are signed by `signer` (default: one derived from the
+    token, `UrlSigner.for_token`, so every app made with the same token accepts the others' URLs).
+    Interactive docs at /docs (Swagger UI) and /redoc (ReDoc), their scripts served by the app
+    itself (the fastapi-offline package's copies), so they work offline."""
+    if options.token and signer is None:
+        signer = UrlSigner.for_token(options.token)
+    app = FastAPIOffline(
         title="vidsearch",
         version=__version__,
+        swagger_ui_parameters={"validatorUrl": None},  # else Swagger UI asks validator.swagger.io about the document
         description=(
             "Find the moment in your videos by what was shown, said, written on screen or heard. "
             'Every answer that is not a success is JSON `{"error": "<one line>"}` (a 422 adds `detail`).'
         ),
         responses=_errors(500),
     )
-    app.state.service = Service(engine, options)
+    app.state.service = Service(engine, options, signer if options.token else None)
     app.openapi = _with_limits(app, options)  # type: ignore[method-assign]
     app.add_api_route("/health", health, methods=["GET"])
+    not_ready = {"model": NotReadyBody, "description": "the query models are loading, failed, or not asked to load"}
+    app.add_api_route("/ready", ready, methods=["GET"], responses={200: {"model": ReadyBody}, 503: not_ready})
     app.include_router(_routes(options))
     app.add_exception_handler(SearchError, _library_error)
     app.add_exception_handler(IndexerError, _library_error)
@@ -653,7 +879,7 @@ def create_app(engine: VideoSearch, options: ApiOptions) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(options.cors_origins),
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "HEAD", "POST"],
             allow_headers=["Authorization", "Content-Type", "Range"],
             expose_headers=["Content-Range", "Accept-Ranges", "Content-Length"],
             max_age=600,
@@ -753,6 +979,13 @@ def server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
     return Server(config)
 
 
+def local_url(host: str, port: int) -> str:
+    """The base URL a client on this machine reaches a server listening on `host`:`port` at (a
+    wildcard address is reached on loopback)."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
 def serve(
     index: Path,
     settings: Settings,
@@ -760,11 +993,12 @@ def serve(
     port: int = 8000,
     options: ApiOptions | None = None,
 ) -> None:
-    """Open the index once and serve the API with uvicorn until interrupted. Models load on the
-    first query, once. Raises InvalidPort (a ValueError) for a port outside 0..65535 before anything
-    else, IndexNotFound or SchemaMismatch before binding the port, and PortUnavailable (one line)
-    when the port cannot be listened on; uvicorn gets the bound socket, so nothing can take the port
-    in between."""
+    """Open the index once and serve the API with uvicorn until interrupted. The query models
+    start loading in the background as soon as the port is bound (GET /ready says when they are
+    loaded; a query that comes before waits for them). Raises InvalidPort (a ValueError) for a
+    port outside 0..65535 before anything else, IndexNotFound or SchemaMismatch before binding the
+    port, and PortUnavailable (one line) when the port cannot be listened on; uvicorn gets the
+    bound socket, so nothing can take the port in between."""
     check_port(port)
     options = options or ApiOptions()
     if options.token is None and host not in ("127.0.0.1", "localhost", "::1"):
@@ -772,6 +1006,8 @@ def serve(
     engine = VideoSearch(index, settings)
     try:
         with listen(host, port) as sock:
-            server(create_app(engine, options), host, port).run(sockets=[sock])
+            engine.load_in_background()
+            with announce(index, local_url(host, sock.getsockname()[1]), options.token):
+                server(create_app(engine, options), host, port).run(sockets=[sock])
     finally:
         engine.close()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import bisect
 import functools
 import json
 import logging
 import math
 import os
+import shutil
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -17,10 +20,10 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from indexer.errors import IndexerError, describe
-from indexer.files import OneLine, fingerprint, printable
+from indexer.files import OneLine, fingerprint, is_text, printable
 from indexer.types import Modality, UnknownModality
 from search.errors import IndexLocked, SearchError
-from search.types import Evidence, Filters, Hit, ModelRecord, clock, path_text
+from search.types import Evidence, Filters, Hit, ModelRecord, SpanRecord, clock, path_text
 from vidsearch import FILE_OUTCOME, WRITER
 from vidsearch.settings import CLIP_FIELDS, Settings
 
@@ -107,9 +110,22 @@ def _index_args(index: argparse.ArgumentParser) -> None:
     _model_options(index)
 
 
+SEARCH_EPILOG = """\
+Several queries (QUERY ..., --queries-file) are answered in one process, the models loaded once:
+each block of moments is headed by its query; with --json each query's result is one JSON line,
+{"query": ..., "hits": [...]}, in the order asked (exactly what one query prints).
+
+When a page (vidsearch ui) or API (vidsearch serve) is running on the index and ready, text
+queries go to it rather than loading the models here; stderr says so. --local, --fusion and the
+model options (--clip-*, --device) search here. If the server fails, the search goes on here."""
+
+
 def _search_args(search: argparse.ArgumentParser) -> None:
-    search.add_argument("query", nargs="?")
+    search.add_argument("query", nargs="*", metavar="QUERY", help="what to find, in words; several: one after another")
     search.add_argument("--queries-file", type=Path, help="one query per line (with --json: one JSON object per line)")
+    search.add_argument("--local", action="store_true", help="load the models here even when a server is running")
+    search.epilog = SEARCH_EPILOG
+    search.formatter_class = argparse.RawDescriptionHelpFormatter
     search.add_argument("--image", type=Path, help="find moments that look like this picture (visual search)")
     search.add_argument("--like", type=_segment_id, metavar="SEGMENT_ID", help="find moments like this segment")
     search.add_argument("--index", required=True, type=Path)
@@ -282,6 +298,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _queries(args: argparse.Namespace) -> list[str]:
+    """The queries given on the command line, then those of --queries-file; blank ones left out."""
+    queries = [q.strip() for q in args.query if q.strip()]
     if args.queries_file is not None:
         if not args.queries_file.is_file():
             raise UsageError(f"no such queries file: {args.queries_file}")
@@ -291,10 +309,14 @@ def _queries(args: argparse.Namespace) -> list[str]:
             raise UsageError(
                 f"queries file {printable(args.queries_file)} is not UTF-8 text ({exc.reason} at byte {exc.start})"
             ) from exc
-        return [line.strip() for line in text.splitlines() if line.strip()]
-    if not args.query or not args.query.strip():
+        queries += [line.strip() for line in text.splitlines() if line.strip()]
+    elif not queries:
         raise UsageError("give a QUERY, --queries-file FILE, --image FILE or --like SEGMENT_ID")
-    return [args.query.strip()]
+    return queries
+
+
+SERVER_SEARCHES_DIFFERENTLY = ("fusion", *CLIP_FIELDS, "device")
+"""Search options a running server does not take from its clients (its own settings rank and encode)."""
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -305,12 +327,44 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     example = args.image is not None or args.like is not None
     queries = [] if example else _queries(args)
     filters = _filters(args)
+    many = len(queries) > 1
+    asked = len(queries)
+    if queries and not args.local and all(getattr(args, o, None) is None for o in SERVER_SEARCHES_DIFFERENTLY):
+        queries = _search_served(args, settings, queries, filters)
+        if not queries:
+            return 0
     with VideoSearch(args.index, settings) as engine:
         if example:
             return _show(args, str(args.image or f"like segment {args.like}"), _by_example(engine, args, filters))
-        for query in queries:
-            _show(args, query, engine.search(query, args.k, filters=filters), many=len(queries) > 1)
+        for place, query in enumerate(queries, asked - len(queries)):
+            _show(args, query, engine.search(query, args.k, filters=filters), many, place)
     return 0
+
+
+def _search_served(
+    args: argparse.Namespace, settings: Settings, queries: list[str], filters: Filters | None
+) -> list[str]:
+    """Ask a server running on the index, if one is ready. Returns the queries it did not answer:
+    all of them when there is none, those from the first it failed on (told in one line) when it fails."""
+    from vidsearch.serving import Remote, ServerFailed, find_server
+
+    if filters is not None and filters.folder is not None and not is_text(filters.folder):
+        return queries  # a URL cannot carry this folder's name
+    served = find_server(args.index)
+    if served is None:
+        return queries
+    print(
+        f"vidsearch: using the server at {served.url} (pid {served.pid}); --local to load models here", file=sys.stderr
+    )
+    with Remote(served) as remote:
+        for place, query in enumerate(queries):
+            try:
+                hits = remote.search(query, args.k, settings.modalities, filters)
+            except ServerFailed as exc:
+                print(f"vidsearch: {printable(str(exc))}; searching here instead", file=sys.stderr)
+                return queries[place:]
+            _show(args, query, hits, len(queries) > 1, place)
+    return []
 
 
 def _filters(args: argparse.Namespace) -> Filters | None:
@@ -336,12 +390,14 @@ def _by_example(engine: VideoSearch, args: argparse.Namespace, filters: Filters 
     return engine.search_image(image, args.k, filters)
 
 
-def _show(args: argparse.Namespace, query: str, hits: list[Hit], many: bool = False) -> int:
+def _show(args: argparse.Namespace, query: str, hits: list[Hit], many: bool = False, place: int = 0) -> int:
+    """One query's moments: a JSON line with --json, else lines for people (headed by the query,
+    blocks a blank line apart, when there are several)."""
     if args.json:
         _emit({"query": query, "hits": [hit.to_json() for hit in hits]})
         return 0
     if many:
-        print(f"{query}:")
+        print(f"\n== {query}" if place else f"== {query}")
     if not hits:
         print("  no matching moments")
     for hit in hits:
@@ -399,22 +455,71 @@ EVAL_METRICS = {"speech_paraphrase": "R@5", "audio": "R@5"}
 
 
 def cmd_info(args: argparse.Namespace, settings: Settings) -> int:
+    """A video's record, its segments (ids for `search --like`) and what is said and shown on
+    screen in each: the texts cut to the terminal's width on a terminal, whole otherwise and in
+    the --json `spans` (`{modality, start, end, text, track?}`, time order, as the API's transcript)."""
     from search import VideoSearch
 
     with VideoSearch(args.index, settings) as engine:
         video, segments = engine.info(args.video)
+        spans = engine.transcript(video.id)
     if args.json:
         shown = video.to_json()
         old = {"video": shown["path"]} | ({"video_bytes": shown["path_bytes"]} if "path_bytes" in shown else {})
-        _emit({**shown, "segments": [s.to_json() for s in segments], **old})
-    else:
-        picture = f"{video.width}x{video.height}  {video.fps:.2f} fps" if video.has_video else "sound only"
-        print(f"{printable(video.path)}  {clock(video.duration)}  {picture}")
-        for track in video.tracks:
-            print(f"  audio {printable(track.label())}" + ("  default" if track.default else ""))
-        for s in segments:
-            print(f"  {s.start:9.3f}–{s.end:9.3f} s  ({clock(s.start)}–{clock(s.end)})")
+        _emit({**shown, "segments": [s.to_json() for s in segments], "spans": [s.to_json() for s in spans], **old})
+        return 0
+    picture = f"{video.width}x{video.height}  {video.fps:.2f} fps" if video.has_video else "sound only"
+    print(f"{printable(video.path)}  {clock(video.duration)}  {picture}")
+    for track in video.tracks:
+        print(f"  audio {printable(track.label())}" + ("  default" if track.default else ""))
+    columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    starts = [s.start for s in segments]
+    inside: dict[int, list[SpanRecord]] = {}
+    for span in spans:
+        inside.setdefault(max(bisect.bisect_right(starts, span.start) - 1, 0), []).append(span)
+    if not segments and spans:
+        print("  (no segments)")
+    for place, s in enumerate(segments or [None]):
+        if s is not None:
+            print(f"  segment {s.id}  {clock(s.start)}–{clock(s.end)}  ({s.start:.3f}–{s.end:.3f} s)")
+        for span in inside.get(place, []):
+            print(_span_line(span, columns))
     return 0
+
+
+def _span_line(span: SpanRecord, columns: int | None) -> str:
+    """`    speech 00:08–00:10  “what was said”  on track 2`, the text cut to fit `columns` (None: whole)."""
+    track = f"  on {printable(span.heard_on.label())}" if span.heard_on is not None else ""
+    head = f"    {span.modality:6} {clock(span.start)}–{clock(span.end)}  “"
+    text = printable(" ".join(span.text.split()))
+    if columns is not None:
+        text = _fit(text, max(columns - 1 - len(head) - len(track) - 1, TEXT_COLUMNS))
+    return f"{head}{text}”{track}"
+
+
+TEXT_COLUMNS = 24
+"""The fewest columns a shortened text keeps, however narrow the terminal."""
+
+
+def _fit(text: str, room: int) -> str:
+    """`text` in at most `room` terminal columns (wide CJK characters take two): cut after a word
+    where one ends in the last half, and ended with “…” when cut."""
+
+    def width(char: str) -> int:
+        return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+    if sum(map(width, text)) <= room:
+        return text
+    used, cut = 0, 0
+    for char in text:
+        used += width(char)
+        if used > room - 1:
+            break
+        cut += 1
+    space = text.rfind(" ", 0, cut + 1)
+    if space > cut // 2:
+        cut = space
+    return text[:cut].rstrip() + "…"
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
