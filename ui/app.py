@@ -499,17 +499,17 @@ def page(index: str) -> None:
     show_readiness(index, engine)
     query, k, upload = show_query(stats)
     request = request_for(query, k, upload, modalities, filters)
-    KEYS(data={"results": repr(request)}, key="keys", height=0)
     opened = st.session_state.get("opened")
     if opened is not None:
         show_video(engine, opened)
     if not modalities:
         st.info("Choose at least one modality in the sidebar.")
-        return
-    if request is None:
+    elif request is None:
         st.caption("Type what you remember: what was shown, said, written on screen or heard.")
-        return
-    show_results(index, engine, request, upload)
+    else:
+        show_results(index, engine, request, upload)
+    shown = hashlib.sha1(repr((request, modalities)).encode()).hexdigest()[:16]
+    KEYS(data={"results": shown}, key="keys", height=0)
 
 
 def main() -> None:
