@@ -136,9 +136,24 @@ def ask(driver: Any, query: str) -> float:
     return time.perf_counter() - began
 
 
-def latency(index: Path, queries: list[str], scratch: Path) -> None:
+def open_page(driver: Any, url: str, seconds: float = 120.0) -> None:
+    """Load the page until its search box is there (retrying while the server is not listening)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
 
+    began = time.monotonic()
+    while True:
+        try:
+            driver.get(url)
+            until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, BOX), 10, 0.05)
+            return
+        except WebDriverException:
+            if time.monotonic() - began > seconds:
+                raise
+            time.sleep(0.2)
+
+
+def latency(index: Path, queries: list[str], scratch: Path) -> None:
     copy = scratch / "index"
     shutil.copytree(index, copy, ignore=shutil.ignore_patterns("serving"))
     port = free_port()
@@ -149,15 +164,7 @@ def latency(index: Path, queries: list[str], scratch: Path) -> None:
         began = time.monotonic()
         with page_server(copy, port, scratch / "latency.log"):
             threading.Thread(target=wait_ready, args=(url, began, found), daemon=True).start()
-            while True:
-                try:
-                    driver.get(url)
-                    until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, BOX), 10, 0.05)
-                    break
-                except Exception:
-                    if time.monotonic() - began > 120:
-                        raise
-                    time.sleep(0.2)
+            open_page(driver, url)
             found["page"] = time.monotonic() - began
             ask(driver, queries[0])
             found["first"] = time.monotonic() - began
@@ -235,7 +242,7 @@ def memory(video: Path, play_seconds: float, scratch: Path) -> None:
     driver = chrome()
     try:
         with page_server(index, port, scratch / "memory.log"):
-            until(driver, lambda d: (d.get(url) or True) and d.find_elements(By.CSS_SELECTOR, BOX), 120, 0.5)
+            open_page(driver, url)
             ask(driver, "red car at night")
             (announced,) = (index / "serving").glob("*.json")
             pid = int(json.loads(announced.read_text())["pid"])

@@ -89,9 +89,13 @@ async function explain(state) {
   let reason = "the video cannot be played here";
   try {
     const answer = await fetch(data.stream, { headers: { Range: "bytes=0-0" } });
-    const body = answer.ok ? null : await answer.json().catch(() => null);
-    if (answer.status === 404 && !body) reason = "this player needs the page served by `vidsearch ui` (its API at /api streams the video)";
-    else if (body && body.error) reason = body.error;
+    const page = (answer.headers.get("content-type") || "").startsWith("text/html");
+    const body = answer.ok || page ? null : await answer.json().catch(() => null);
+    if (page || (answer.status === 404 && !body)) {
+      reason = "this player needs the page served by `vidsearch ui` (its API at /api streams the video)";
+    } else if (body && body.error) {
+      reason = body.error;
+    }
   } catch (_) {
     reason = "the server cannot be reached";
   }
