@@ -274,14 +274,15 @@ def test_the_engine_raises_video_file_changed_a_kind_of_missing(
 
 
 def _play(index: str, path: str) -> None:
-    """The page's player alone, for AppTest (runs in its own script context)."""
+    """The page's video view alone, for AppTest (runs in its own script context)."""
     from pathlib import Path
 
     from search import VideoSearch
-    from ui.app import Playing, show_video
+    from ui.app import show_video
+    from ui.view import Opened
 
     with VideoSearch(Path(index)) as engine:
-        show_video(engine, Playing(Path(path), 2.0, 4.0))
+        show_video(engine, Opened(engine.info(Path(path))[0].id, 2.0, 1))
 
 
 def test_the_page_plays_only_the_file_that_was_indexed(
@@ -292,10 +293,10 @@ def test_the_page_plays_only_the_file_that_was_indexed(
     video, _client, engine = library
     index = str(engine.store.directory)
     app = AppTest.from_function(_play, args=(index, str(video)), default_timeout=60).run()
-    assert not app.exception and not app.error and len(app.get("video")) == 1
+    assert not app.exception and not app.error and len(app.get("bidi_component")) == 1
     _swap_link(video, _secret(tmp_path))
     app = AppTest.from_function(_play, args=(index, str(video)), default_timeout=60).run()
-    assert not app.exception and not app.get("video")
+    assert not app.exception and not app.get("bidi_component")
     (error,) = app.error
     assert error.value.startswith("Cannot play") and "changed since it was indexed" in error.value
 

@@ -1,9 +1,17 @@
-"""The search page: `vidsearch ui --index DIR` serves it with Streamlit.
+"""The search page: `vidsearch ui --index DIR` serves it (ui/serve.py: Streamlit, with the API
+mounted at /api in the same process).
 
-The engine (index and models) is opened once per process with `st.cache_resource` and shared by
-every browser session; its models load on the first query and stay loaded. Everything a session
-chooses (what it searched, the moment it plays) lives in `st.session_state`. Every failure is one
-`st.error` or `st.info` line, never a traceback.
+The engine (index and models) is opened once per process (`ui.library`) and shared by every
+browser session and the mounted API; its models start loading as the server starts, and the page
+says "Loading models…" until they are ready (a search asked meanwhile waits for them). Everything
+a session chooses (what it searched, the video it opened) lives in `st.session_state`. Every
+failure is one `st.error` or `st.info` line, never a traceback.
+
+Results are grouped by video, best moment first. Opening one shows the video view (`ui.view`):
+player, timeline, transcript and shots. Keys (ui/keys.js): "/" focuses the search box, ↑/↓ select
+a result, Enter opens it, Esc closes the view; in the view j/l and ←/→ seek, k or space pauses.
+The query and the filters are forms: moving a slider with the arrow keys searches nothing until
+the form is submitted.
 
 The index directory comes from `--index DIR` after `--` on the `streamlit run` line, or from the
 environment variable VIDSEARCH_UI_INDEX (which `vidsearch.page` sets).
@@ -11,19 +19,19 @@ environment variable VIDSEARCH_UI_INDEX (which `vidsearch.page` sets).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
 import re
-import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import streamlit as st
+from streamlit.components.v2 import component
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from indexer.errors import IndexerError, describe
@@ -31,23 +39,23 @@ from indexer.files import printable
 from indexer.types import Modality, ModelRole, Space
 from search.engine import IndexStats, VideoSearch
 from search.errors import IndexEmpty, NoPicture, SearchError, VideoFileMissing
-from search.types import Evidence, Filters, Hit, VideoRecord, clock
+from search.types import Evidence, Filters, Hit, LoadState, VideoGroup, VideoRecord, clock, group_by_video
+from ui import library, view
+from ui.library import index_dir
+from ui.view import Opened
 from vidsearch.page import INDEX_ENV
-from vidsearch.settings import Settings
 
 log = logging.getLogger("vidsearch.ui")
 
-COLUMNS = 3
 COLOURS = {Modality.VISUAL: "blue", Modality.SPEECH: "green", Modality.OCR: "violet", Modality.AUDIO: "orange"}
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 WORD = re.compile(r"\w+")
-
-
-@dataclass(frozen=True)
-class Library:
-    """The engine of one index, shared by all sessions (it runs one search at a time itself)."""
-
-    engine: VideoSearch
+# (A string after a constant would be drawn on the page: Streamlit shows a script's bare expressions.)
+# How many moments a search may ask for (the "Moments" choice; 12 unless changed).
+MOMENT_COUNTS = (6, 12, 24, 48)
+# How a fused score (0..1) is said in words beside its number: the lowest score of each word.
+SCORE_WORDS = ((0.8, "strong match"), (0.6, "good match"), (0.4, "fair match"), (0.0, "weak match"))
+KEYS = component("vidsearch_keys", js=(Path(__file__).resolve().parent / "keys.js").read_text(encoding="utf-8"))
 
 
 class Source(NamedTuple):
@@ -69,15 +77,6 @@ class Request(NamedTuple):
 
 class PageError(Exception):
     """Bad input on the page itself (an upload that is not a picture)."""
-
-
-class Playing(NamedTuple):
-    """The moment playing in its card."""
-
-    path: Path
-    start: float
-    end: float
-    has_video: bool = True
 
 
 # --- Formatting ---------------------------------------------------------------------------------
@@ -107,6 +106,19 @@ def highlight(text: str, words: Sequence[str]) -> str:
     return "".join([*out, md(text[at:])])
 
 
+def score_words(score: float) -> str:
+    """A fused score as people read it: words and the number ("good match 0.64")."""
+    word = next(w for floor, w in SCORE_WORDS if score >= floor)
+    return f"{word} {score:.2f}"
+
+
+def hours_text(hours: float) -> str:
+    """A length of video as people say it: "9 s" below a minute, "41 min" below an hour, else "1.3 h"."""
+    if hours < 1 / 60:
+        return f"{hours * 3600:.0f} s"
+    return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h"
+
+
 def badges(hit: Hit) -> str:
     return " ".join(f":{COLOURS.get(e.modality, 'gray')}-badge[{e.modality.label}]" for e in hit.evidence)
 
@@ -130,37 +142,25 @@ def evidence_line(evidence: Evidence) -> str:
 # --- Index and engine, once per process -----------------------------------------------------------
 
 
-def index_dir(argv: Sequence[str] | None = None) -> Path | None:
-    """The index directory: `--index DIR` after `--` on the streamlit line, else $VIDSEARCH_UI_INDEX."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "--index" in args[:-1]:
-        return Path(args[args.index("--index") + 1])
-    value = os.environ.get(INDEX_ENV, "").strip()
-    return Path(value) if value else None
-
-
-@st.cache_resource(show_spinner="Opening the index…")
-def open_library(index: str) -> Library:
-    """The engine of `index`, opened once per process (failures are not cached: a later run retries)."""
-    engine = VideoSearch(Path(index), Settings())
+def engine_of(index: str) -> VideoSearch:
+    """The engine of `index`, shared with the API (`ui.library`); IndexEmpty while it holds no videos."""
+    engine = library.engine(index)
     if engine.video_count() == 0:
-        engine.close()
         raise IndexEmpty(engine.directory)
-    log.info("opened index %s", index)
-    return Library(engine)
+    return engine
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def overview(index: str) -> tuple[IndexStats, list[VideoRecord]]:
     """Counts, models and videos of the index, re-read at most every 30 s."""
-    engine = open_library(index).engine
+    engine = library.engine(index)
     return engine.stats(), engine.videos()
 
 
 @st.cache_data(max_entries=2000, show_spinner=False)
 def thumbnail(index: str, segment_id: int, time: float) -> np.ndarray:
     """The picture at `time` seconds in a segment, decoded once (a missing file raises, and is not cached)."""
-    return open_library(index).engine.thumbnail(segment_id, time=time)
+    return library.engine(index).thumbnail(segment_id, time=time)
 
 
 # --- Session state and callbacks ------------------------------------------------------------------
@@ -178,31 +178,47 @@ def more_like(segment_id: int, label: str) -> None:
     st.session_state["source"] = Source("similar", segment_id, label)
 
 
-def play(moment: Playing) -> None:
-    st.session_state["playing"] = moment
+def open_moment(opened: Opened) -> None:
+    """Open the video view at a moment (again: each open seeks, even to the same moment)."""
+    count = int(st.session_state.get("opens", 0)) + 1
+    st.session_state["opens"] = count
+    st.session_state["opened"] = dataclasses.replace(opened, n=count)
 
 
-def stop_playing() -> None:
-    st.session_state.pop("playing", None)
+def close_view() -> None:
+    st.session_state.pop("opened", None)
 
 
-# --- Sidebar: overview and filters -------------------------------------------------------------
+# --- Sidebar: filters, then what the index holds ---------------------------------------------------
+
+
+def role_label(role: ModelRole) -> str:
+    """How the model of `role` is named to people."""
+    return role.label if isinstance(role, Modality) else "sentence model" if role == Space.SENTENCE else str(role)
+
+
+def searchable_line(stats: IndexStats) -> str:
+    """What a query can search, in one line: "Searchable: speech · on-screen text — 20 videos, 1.3 h"."""
+    videos = f"{stats.videos} video{'s' if stats.videos != 1 else ''}, {hours_text(stats.hours)}"
+    if not stats.searchable:
+        return f"Nothing is searchable yet — {videos}"
+    return f"Searchable: {' · '.join(m.label for m in stats.searchable)} — {videos}"
 
 
 def show_overview(stats: IndexStats) -> None:
-    st.header("Index")
-    videos, hours = st.columns(2)
-    videos.metric("Videos", stats.videos)
-    hours.metric("Hours", f"{stats.hours:.2f}", help=f"{clock(stats.hours * 3600)} of video")
-    segments, keyframes = st.columns(2)
-    segments.metric("Segments", stats.segments)
-    keyframes.metric("Keyframes", stats.keyframes)
-    for record in stats.models:
-        name = role_label(record.role)
-        if record.available:
-            st.markdown(f":material/check_circle: **{md(name)}**: `{record.model}`")
-        else:
-            st.markdown(f":material/warning: **{md(name)}** is off: {md(record.reason or 'not indexed')}")
+    """The index in one line, and its models (why one is off) in an expander."""
+    st.caption(md(searchable_line(stats)))
+    off = [record for record in stats.models if not record.available]
+    with st.expander(f"Models · {len(off)} off" if off else "Models"):
+        for record in stats.models:
+            name = md(role_label(record.role))
+            if record.available:
+                st.markdown(f":material/check_circle: **{name}**: `{record.model}`")
+            else:
+                st.markdown(f":material/block: **{name}** is off: {md(record.reason or 'not indexed')}")
+        shots = f"{stats.segments} segment{'s' if stats.segments != 1 else ''}"
+        keyframes = f" · {stats.keyframes} keyframes" if stats.keyframes else ""
+        st.caption(f"{shots}{keyframes} in {stats.videos} video{'s' if stats.videos != 1 else ''}")
 
 
 def folders(videos: Sequence[VideoRecord]) -> list[Path]:
@@ -225,23 +241,47 @@ def duration_range(videos: Sequence[VideoRecord]) -> tuple[float | None, float |
     return (low if low > 0 else None), (high if high < longest else None)
 
 
-def role_label(role: ModelRole) -> str:
-    """How the model of `role` is named to people."""
-    return role.label if isinstance(role, Modality) else "sentence model" if role == Space.SENTENCE else str(role)
-
-
 def show_filters(engine: VideoSearch, videos: Sequence[VideoRecord]) -> tuple[tuple[Modality, ...], Filters]:
-    """The modalities and filters chosen in the sidebar."""
-    st.header("Filters")
+    """The modalities and filters chosen in the sidebar: a form, applied when submitted (so the
+    arrow keys on a slider search nothing until then)."""
     searchable = engine.searchable()
-    chosen = st.multiselect("Modalities", searchable, default=list(searchable), format_func=lambda m: m.label)
-    options: list[Path | None] = [None, *folders(videos)]
-    folder = st.selectbox("Folder", options, format_func=lambda f: "All folders" if f is None else printable(f))
-    shortest, longest = duration_range(videos)
+    with st.form("filters", border=False):
+        st.subheader("Filters")
+        chosen = st.multiselect(
+            "Modalities", searchable, default=list(searchable), format_func=lambda m: m.label, key="modalities"
+        )
+        options: list[Path | None] = [None, *folders(videos)]
+        folder = st.selectbox(
+            "Folder", options, format_func=lambda f: "All folders" if f is None else printable(f), key="folder"
+        )
+        shortest, longest = duration_range(videos)
+        st.form_submit_button("Apply filters", width="stretch")
     return tuple(chosen), Filters(folder, shortest, longest)
 
 
-# --- Main area: the query, the player, the moments -------------------------------------------------
+# --- Main area: the query, the video view, the results --------------------------------------------
+
+
+@st.fragment(run_every=1.0)
+def loading_note(index: str) -> None:
+    """ "Loading models…" with the seconds so far, redrawn every second; the whole page is run
+    again once they are loaded (or failed), which drops the note."""
+    readiness = library.engine(index).readiness()
+    if readiness.state != LoadState.LOADING:
+        st.rerun()
+    st.info(
+        f"Loading models… {readiness.seconds:.0f} s. You can type your search now; it runs once they are ready.",
+        icon=":material/hourglass_top:",
+    )
+
+
+def show_readiness(index: str, engine: VideoSearch) -> None:
+    """The models' state when it is not plain ready: loading (a note that follows it) or failed (one line)."""
+    readiness = engine.readiness()
+    if readiness.state == LoadState.LOADING:
+        loading_note(index)
+    elif readiness.state == LoadState.FAILED:
+        st.error(f"The models cannot be loaded: {md(readiness.error)}", icon=":material/error:")
 
 
 def read_image(upload: UploadedFile) -> np.ndarray:
@@ -264,27 +304,35 @@ def missing_visual(stats: IndexStats) -> str | None:
 
 
 def show_query(stats: IndexStats) -> tuple[str, int, UploadedFile | None]:
-    """The query box, the number of moments and the picture to search by (or None)."""
-    words, count = st.columns([5, 1])
-    query = words.text_input(
-        "Search", key="query", on_change=use_text, placeholder="What was shown, said, written on screen or heard"
-    )
-    k = count.slider("Moments", 1, 48, 12, key="k")
+    """The query box and the number of moments (a form: Enter searches), and the picture to
+    search by (or None)."""
+    with st.form("search", border=False, enter_to_submit=True):
+        words, count, go = st.columns([7, 1, 1], vertical_alignment="bottom")
+        query = words.text_input(
+            "Search", key="query", placeholder="What was shown, said, written on screen or heard  (press / to type)"
+        )
+        k = count.selectbox("Moments", MOMENT_COUNTS, index=MOMENT_COUNTS.index(12), key="k")
+        go.form_submit_button("Search", key="search", on_click=use_text, width="stretch")
     with st.expander("Search by image"):
         reason = missing_visual(stats)
         if reason is not None:
             st.info(f"Search by image needs the visual modality, which this index lacks: {md(reason)}.")
-            return query.strip(), k, None
+            return query.strip(), int(k), None
         upload = st.file_uploader(
             "A picture like the moment you want", type=["png", "jpg", "jpeg", "webp"], key="image", on_change=use_image
         )
-    return query.strip(), k, upload
+    return query.strip(), int(k), upload
 
 
 def request_for(
     query: str, k: int, upload: UploadedFile | None, modalities: tuple[Modality, ...], filters: Filters
 ) -> Request | None:
-    """What to search for now, or None when there is nothing to ask yet."""
+    """What to search for now, or None when there is nothing to ask yet. New words in the box
+    are a search by words again (after a search by image or "more like this")."""
+    if query != st.session_state.get("asked"):
+        st.session_state["asked"] = query
+        if query:
+            use_text()
     source = st.session_state.get("source", Source())
     if source.kind == "image" and upload is None:
         source = Source()
@@ -294,8 +342,8 @@ def request_for(
     return Request(source, query, k, modalities, filters, digest)
 
 
-def find(library: Library, request: Request, upload: UploadedFile | None) -> list[Hit]:
-    engine, source = library.engine, request.source
+def find(engine: VideoSearch, request: Request, upload: UploadedFile | None) -> list[Hit]:
+    source = request.source
     if source.kind == "similar":
         return engine.similar(source.segment_id, request.k, request.filters)
     if source.kind == "image" and upload is not None:
@@ -303,38 +351,55 @@ def find(library: Library, request: Request, upload: UploadedFile | None) -> lis
     return engine.search(request.query, request.k, request.modalities, request.filters)
 
 
-def results(library: Library, request: Request, upload: UploadedFile | None) -> tuple[list[Hit], float]:
+def results(engine: VideoSearch, request: Request, upload: UploadedFile | None) -> tuple[list[Hit], float]:
     """The hits of `request` and the seconds they took; a session asks the engine again only when
-    the request changed (not when a button in the grid is clicked)."""
+    the request changed (not when a button is clicked or a video opened)."""
     memo = st.session_state.get("memo")
     if memo is not None and memo[0] == request:
         return memo[1], memo[2]
     began = time.perf_counter()
-    with st.spinner("Searching… (the server's first search loads the models)", show_time=True):
-        hits = find(library, request, upload)
+    waiting = engine.readiness().state in (LoadState.LOADING, LoadState.IDLE)
+    with st.spinner("Searching… (waiting for the models to load)" if waiting else "Searching…", show_time=True):
+        hits = find(engine, request, upload)
     seconds = time.perf_counter() - began
     log.info("%s %r: %d hits in %.3f s", request.source.kind, request.query, len(hits), seconds)
     st.session_state["memo"] = (request, hits, seconds)
     return hits, seconds
 
 
-def show_video(engine: VideoSearch, chosen: Playing) -> None:
-    """The chosen moment, playing from its start, or why it cannot. Only the file that was indexed
-    is played: its bytes are read from a descriptor checked to be that file (`open_indexed`), so a
-    path swapped since for a link to another file, a FIFO or a device is refused, never read."""
+def view_data(engine: VideoSearch, opened: Opened) -> tuple[dict[str, Any], str | None]:
+    """The view's data for `opened`, remembered per video and query (the timeline is scored once;
+    its media URLs are signed anew every half hour, well within their hour)."""
+    key = (dataclasses.replace(opened, start=0.0, n=0), int(time.time() // 1800))
+    memo = st.session_state.get("view")
+    if memo is None or memo[0] != key:
+        memo = (key, *view.payload(engine, opened, library.media_url))
+        st.session_state["view"] = memo
+    data, note = memo[1], memo[2]
+    return {**data, "seek": {"time": round(opened.start, 3), "n": opened.n}}, note
+
+
+def show_video(engine: VideoSearch, opened: Opened) -> None:
+    """The video view of `opened`, or why the video cannot be played. Only the file that was
+    indexed is played: it is checked here (`open_file`: a path swapped since for a link to another
+    file, a FIFO or a device is refused) and again by the API that streams it, by HTTP range from
+    the checked descriptor, never read into the page's memory."""
     try:
-        video, _segments = engine.info(chosen.path)
-        with engine.open_file(video) as file:
-            data = file.read()
+        video, _segments = engine.video(opened.video_id)
+        engine.open_file(video).close()
     except VideoFileMissing as exc:
-        reason = exc.reason
-    except SearchError:  # removed from the index since the search
-        reason = "it is no longer in the index"
-    else:
-        player = st.video if chosen.has_video else st.audio
-        player(data, start_time=int(chosen.start), autoplay=True)
+        st.error(f"Cannot play {md(printable(exc.path))}: {md(exc.reason)}; re-index or `vidsearch remove` it.")
         return
-    st.error(f"Cannot play {md(printable(chosen.path))}: {md(reason)}; re-index or `vidsearch remove` it.")
+    except SearchError:  # removed from the index since the search
+        st.error("Cannot play it: it is no longer in the index.")
+        return
+    title, close = st.columns([9, 1], vertical_alignment="center")
+    title.markdown(f"**{md(printable(video.path.name))}** · {clock(opened.start)} · {md(printable(video.path.parent))}")
+    close.button("Close", key="close-view", icon=":material/close:", on_click=close_view, help="Esc", width="stretch")
+    data, note = view_data(engine, opened)
+    view.show(data)
+    if note:
+        st.caption(md(note))
 
 
 def show_thumbnail(index: str, hit: Hit) -> None:
@@ -351,74 +416,102 @@ def show_thumbnail(index: str, hit: Hit) -> None:
         st.info(f"No preview: {exc}")
 
 
-def show_moment(index: str, hit: Hit, rank: int) -> None:
-    """One moment of the grid: picture (or the video, once played), file, time range, score,
-    modalities, evidence, and its buttons."""
-    chosen = Playing(hit.video, hit.start, hit.end, hit.has_video)
-    playing = st.session_state.get("playing") == chosen
-    with st.container(border=True):
-        if playing:
-            show_video(open_library(index).engine, chosen)
-        else:
-            show_thumbnail(index, hit)
-        st.markdown(f"**{md(printable(hit.video.name))}** · {span(hit.start, hit.end)}")
-        st.caption(f"score {hit.score:.3f} · {md(printable(hit.video.parent))}")
-        st.markdown(badges(hit))
-        for evidence in hit.evidence:
-            st.markdown(evidence_line(evidence))
-        left, right = st.columns(2)
-        if playing:
-            left.button("Stop", key=f"stop-{rank}", icon=":material/stop:", on_click=stop_playing, width="stretch")
-        else:
+def opener(hit: Hit, request: Request, hits: Sequence[Hit]) -> Opened | None:
+    """What opening `hit` shows: its video from the moment, the query's matches marked."""
+    words = request.query if request.source.kind == "text" else ""
+    return view.opened_from(hit, 0, words, request.modalities, hits)
+
+
+def show_group(index: str, group: VideoGroup, rank: int, request: Request, hits: Sequence[Hit]) -> None:
+    """One video of the results: its best moment (picture, file, time range, score, evidence,
+    buttons) and "n more in this video" behind an expander."""
+    best = group.hits[0]
+    with st.container(border=True, key=f"result-{rank}"):
+        picture, body = st.columns([1, 3])
+        with picture:
+            show_thumbnail(index, best)
+        with body:
+            st.markdown(f"**{md(printable(best.video.name))}** · {span(best.start, best.end)}")
+            st.caption(f"{score_words(best.score)} · {md(printable(best.video.parent))}")
+            st.markdown(badges(best))
+            for evidence in best.evidence:
+                st.markdown(evidence_line(evidence))
+            left, right, _rest = st.columns([1, 1, 2])
+            opened = opener(best, request, hits)
             left.button(
-                "Play", key=f"play-{rank}", icon=":material/play_arrow:", on_click=play, args=(chosen,), width="stretch"
-            )
-        if hit.segment_ids:
-            label = f"{printable(hit.video.name)} {span(hit.start, hit.end)}"
-            right.button(
-                "More like this",
-                key=f"like-{rank}",
-                on_click=more_like,
-                args=(hit.segment_ids[0], label),
+                "Open",
+                key=f"open-{rank}",
+                icon=":material/play_arrow:",
+                on_click=open_moment,
+                args=(opened,),
+                disabled=opened is None,
                 width="stretch",
+                help="Enter on a selected result",
             )
+            if best.segment_ids:
+                label = f"{printable(best.video.name)} {span(best.start, best.end)}"
+                right.button(
+                    "More like this",
+                    key=f"like-{rank}",
+                    on_click=more_like,
+                    args=(best.segment_ids[0], label),
+                    width="stretch",
+                )
+        more = group.hits[1:]
+        if more:
+            with st.expander(f"{len(more)} more in this video"):
+                for number, hit in enumerate(more, 1):
+                    line, button = st.columns([6, 1], vertical_alignment="center")
+                    first = evidence_line(hit.evidence[0]) if hit.evidence else ""
+                    line.markdown(f"{span(hit.start, hit.end)} · {score_words(hit.score)} · {first}")
+                    opened = opener(hit, request, hits)
+                    button.button(
+                        "Open",
+                        key=f"open-{rank}-{number}",
+                        icon=":material/play_arrow:",
+                        on_click=open_moment,
+                        args=(opened,),
+                        disabled=opened is None,
+                        width="stretch",
+                    )
 
 
-def show_grid(index: str, hits: Sequence[Hit]) -> None:
-    for row in range(0, len(hits), COLUMNS):
-        for column, (rank, hit) in zip(st.columns(COLUMNS), enumerate(hits[row : row + COLUMNS], row)):
-            with column:
-                show_moment(index, hit, rank)
-
-
-def show_results(library: Library, index: str, request: Request, upload: UploadedFile | None) -> None:
+def show_results(index: str, engine: VideoSearch, request: Request, upload: UploadedFile | None) -> None:
     if request.source.kind == "similar":
         st.subheader(f"Moments like {md(request.source.label)}")
         st.button("Back to the search", key="back", on_click=use_text)
-    hits, seconds = results(library, request, upload)
+    hits, seconds = results(engine, request, upload)
     if not hits:
         st.info("No matching moments")
         return
-    st.caption(f"{len(hits)} moment{'s' if len(hits) != 1 else ''} · {seconds * 1000:.0f} ms")
-    show_grid(index, hits)
+    groups = group_by_video(hits)
+    moments = f"{len(hits)} moment{'s' if len(hits) != 1 else ''}"
+    st.caption(f"{moments} in {len(groups)} video{'s' if len(groups) != 1 else ''} · {seconds:.2f} s")
+    for rank, group in enumerate(groups):
+        show_group(index, group, rank, request, hits)
 
 
 def page(index: str) -> None:
     """The whole page for one index; raises SearchError/IndexerError for `main` to report."""
-    library = open_library(index)
+    engine = engine_of(index)
     stats, videos = overview(index)
     with st.sidebar:
+        modalities, filters = show_filters(engine, videos)
         show_overview(stats)
-        modalities, filters = show_filters(library.engine, videos)
+    show_readiness(index, engine)
     query, k, upload = show_query(stats)
+    request = request_for(query, k, upload, modalities, filters)
+    opened = st.session_state.get("opened")
+    if opened is not None:
+        show_video(engine, opened)
     if not modalities:
         st.info("Choose at least one modality in the sidebar.")
-        return
-    request = request_for(query, k, upload, modalities, filters)
-    if request is None:
+    elif request is None:
         st.caption("Type what you remember: what was shown, said, written on screen or heard.")
-        return
-    show_results(library, index, request, upload)
+    else:
+        show_results(index, engine, request, upload)
+    shown = hashlib.sha1(repr((request, modalities)).encode()).hexdigest()[:16]
+    KEYS(data={"results": shown}, key="keys", height=0)
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
-"""Starting the search page: `streamlit run ui/app.py` in a child process, told the index through
-the environment (VIDSEARCH_UI_INDEX). The page is a program this one starts, not a module it
-imports: nothing here imports `ui` or Streamlit (the page is found by its path), so the entry
-layer stays below the page, which imports it."""
+"""Starting the search page: `streamlit run ui/serve.py` in a child process, told the index through
+the environment (VIDSEARCH_UI_INDEX). ui/serve.py is an ASGI app (`st.App`): the page and, at /api,
+the API over the same engine, whose models load as the server starts. The page is a program this
+one starts, not a module it imports: nothing here imports `ui` or Streamlit (the page is found by
+its path), so the entry layer stays below the page, which imports it."""
 
 from __future__ import annotations
 
@@ -26,15 +27,16 @@ STOP_SECONDS = 10.0
 
 
 def app() -> Path:
-    """The page's script, `ui/app.py`, where the `ui` package is installed beside this one."""
-    spec = importlib.util.find_spec("ui.app")
+    """The page's server script, `ui/serve.py`, where the `ui` package is installed beside this one."""
+    spec = importlib.util.find_spec("ui.serve")
     if spec is None or spec.origin is None:
-        raise FileNotFoundError("the search page (ui/app.py) is not installed")
+        raise FileNotFoundError("the search page (ui/serve.py) is not installed")
     return Path(spec.origin)
 
 
 def command(port: int = 8501, host: str = "127.0.0.1", headless: bool = True) -> list[str]:
-    """The `streamlit run` command line of the page."""
+    """The `streamlit run` command line of the page (its port and address apply to the ASGI
+    server Streamlit runs for `st.App`)."""
     return [
         sys.executable,
         "-m",
