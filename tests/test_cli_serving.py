@@ -40,6 +40,7 @@ HIT = {
         "speech": {
             "score": 0.79,
             "time": 8.22,
+            "frame": 8.22,
             "start": 8.22,
             "end": 10.86,
             "text": "Welcome to the harbor, where the boats come in.",
@@ -49,6 +50,7 @@ HIT = {
         "ocr": {
             "score": 0.91,
             "time": 8.0,
+            "frame": 10.2,
             "start": 8.0,
             "end": 12.4,
             "text": "WELCOME TO THE HARBOUR",
