@@ -27,13 +27,14 @@ hash) is one at once. Two videos on one topic, or sharing a title or a sentence,
 duplicates: their landmarks do not line up. Sound labels count only for videos with too few
 other landmarks (`MIN_MOMENTS`), since labels such as "Speech" recur everywhere.
 
-Cost: a profile reads a video's span rows and vectors once (about 10 ms for a 30 s video with
-~20 spans; a few kilobytes kept per video: three pooled vectors and its label weights), cached
-by content hash and indexed modalities, so a re-indexed video is profiled again. The first
-`related` over a library profiles every video (a library of 10,000 such videos: about 2 minutes
-once, some 30 MB kept), later ones only score profiles (a dot product per video and part).
-Alignment reads the landmarks of the videos whose profiles are close (`CANDIDATE`) and whose
-durations allow it, not of all.
+Cost: a profile reads a video's span rows and vectors once (5-15 ms for a 30 s video with ~20
+spans, measured on 2 cores; about 8 KB kept per video: three pooled float32 vectors and its label
+weights), cached by content hash and indexed modalities, so a re-indexed video is profiled again
+(profiles of removed or re-indexed videos stay until the engine closes). The first `related`
+over a library profiles every video (10,000 such videos: about 2 minutes once, some 80 MB kept);
+later ones only score the profiles (a few dot products per video: ~15 ms for 28 videos, so about
+a second for 10,000) and align the few candidates: the videos whose profiles are close
+(`CANDIDATE`) and whose durations allow a duplicate.
 """
 
 from __future__ import annotations
@@ -70,11 +71,16 @@ TOLERANCE = 1.0
 """Seconds two pairs' offsets may differ and still agree (screen text is read about once a second)."""
 MIN_SHARED = 0.5
 """Least share of the longer video's duration a duplicate's aligned stretch covers: a trimmed copy
-keeps most; a short excerpt of a long video is a similar video, not a duplicate."""
+keeps most; a short excerpt of a long video is a similar video, not a duplicate. Measured: two
+evaluation videos that show one scene (its sentence and caption) line up at 0.64 there, over 0.41
+of their time; copies trimmed by 2-5 s of 30-40 share 0.71-1.0."""
 DUPLICATE = 0.6
-"""Least share of each video's moments in the shared stretch that find their partner at the offset."""
+"""Least share of each video's landmarks in the shared stretch that find their partner at the
+offset. Measured (`benchmarks/bench_related.py`): re-encoded and trimmed copies 0.76-1.0 (the
+lowest: Italian speech at CRF 36, whose words Whisper hears a little otherwise); other videos
+sharing half their time or more at most 0.26."""
 MIN_MATCHED = 2
-"""Least moments paired at the offset (one shared title or sentence is not a copy)."""
+"""Least landmarks paired at the offset."""
 MIN_MOMENTS = 3
 """A video with fewer words, screen texts and keyframes than this is aligned by its sound labels too."""
 MIN_LETTERS = 3
@@ -84,14 +90,15 @@ MAX_REPEATS = 8
 OFFSETS = 5
 """Offsets tried in full: the most agreed-on ones of the TOLERANCE-wide bins of all pairs' offsets."""
 CANDIDATE = 0.5
-"""Least profile similarity at which two videos are aligned to check for a duplicate."""
+"""Least profile similarity at which two videos are aligned to check for a duplicate (copies in
+the benchmark: 0.875-1.0)."""
 
 
 @dataclass(frozen=True)
 class RelatedVideo:
     """A video like the one asked about: `score` 0..1 (the similarity of their profiles),
     `duplicate` when it is the same content re-encoded or trimmed; then `aligned` (0..1, the share
-    of their moments that line up) and `offset` (seconds: a time in the asked video plus `offset`
+    of their landmarks that line up) and `offset` (seconds: a time in the asked video plus `offset`
     is the same moment in this one)."""
 
     video: VideoRecord
@@ -152,7 +159,7 @@ class Landmark:
 
 @dataclass(frozen=True)
 class Alignment:
-    """How two videos line up: `aligned` (0..1, the smaller share of either's moments in the
+    """How two videos line up: `aligned` (0..1, the smaller share of either's landmarks in the
     shared stretch that paired at the offset), `offset` (seconds, second minus first), `matched`
     pairs, `shared` (0..1, the shared stretch over the longer duration)."""
 
