@@ -26,6 +26,8 @@ from indexer.encoders.text import PairedEncoder, Part, SentenceEncoder, Sentence
 from indexer.encoders.text import sentence_encoder as make_sentence_encoder
 from indexer.errors import VideoError, VidsearchError, describe
 from indexer.types import Modality, Space
+from search.chapters import Chapter, ChapterParams, gather
+from search.chapters import chapters as find_chapters
 from search.errors import (
     IndexEmpty,
     ModelMismatch,
@@ -42,6 +44,7 @@ from search.params import Device, Retrieval, SearchConfig, SearchParams
 from search.retrieval import Query, asks_something, span_candidates, video_marks, visual_candidates
 from search.served import IndexedFile, open_indexed
 from search.store import Store
+from search.summary import SENTENCES, Summary, summarise
 from search.types import (
     Evidence,
     Filters,
@@ -506,3 +509,17 @@ class VideoSearch:
         except NoSearchableModality:
             searchable = ()
         return IndexStats(videos, segments, keyframes, hours, tuple(self.store.models().values()), searchable)
+
+    def chapters(self, video_id: int, params: ChapterParams | None = None) -> list[Chapter]:
+        """A video's chapters (`search.chapters`): contiguous, in time order, covering [0,
+        duration] seconds, each titled from the video itself. From stored spans and vectors
+        alone (no model is loaded). VideoNotFound for an unknown id."""
+        video, segments = self.video(video_id)
+        return find_chapters(gather(self.store, video, segments), params)
+
+    def summary(self, video_id: int, sentences: int = SENTENCES) -> Summary:
+        """A video's extractive summary (`search.summary`): up to `sentences` key sentences, its
+        screen titles and main sound events in time order, and its languages. From stored spans
+        and vectors alone. VideoNotFound for an unknown id."""
+        video, segments = self.video(video_id)
+        return summarise(gather(self.store, video, segments), sentences)
