@@ -515,11 +515,15 @@ class VideoSearch:
         duration] seconds, each titled from the video itself. From stored spans and vectors
         alone (no model is loaded). VideoNotFound for an unknown id."""
         video, segments = self.video(video_id)
-        return find_chapters(gather(self.store, video, segments), params)
+        with self._lock:  # vector files are read as searches read them
+            material = gather(self.store, video, segments)
+        return find_chapters(material, params)
 
     def summary(self, video_id: int, sentences: int = SENTENCES) -> Summary:
         """A video's extractive summary (`search.summary`): up to `sentences` key sentences, its
         screen titles and main sound events in time order, and its languages. From stored spans
         and vectors alone. VideoNotFound for an unknown id."""
         video, segments = self.video(video_id)
-        return summarise(gather(self.store, video, segments), sentences)
+        with self._lock:
+            material = gather(self.store, video, segments)
+        return summarise(material, sentences)
