@@ -45,8 +45,10 @@ from search.types import SegmentRecord, SpanRecord, VideoRecord, clock
 
 log = logging.getLogger(__name__)
 
-SHORTEST = 10.0
-"""Seconds a chapter lasts at least (YouTube's rule for video chapters: at least 10 s each)."""
+SHORTEST = 5.0
+"""Seconds a chapter lasts at least, in a video of a few minutes or less (measured on the
+evaluation library's calibration split, news-like videos of 8-12 s scenes: 10 s, YouTube's least
+chapter length, found 0.18 of the scene changes there, 5 s 0.68; `benchmarks/bench_chapters.py`)."""
 MOST = 40
 """Chapters a video is cut into at most: a long video's shortest chapter is its duration over this
 (a list a person can scan), from SHORTEST up to LONGEST_SHORTEST."""
@@ -74,20 +76,25 @@ READ_CONFIDENCE = 0.8
 WATERMARK = 0.5
 """Screen text shown over more than this share of a video (a logo, a channel name, a copyright
 line) says nothing about any part of it: it is neither a unit nor a title."""
+BLOCK = (1, 6)
+"""The fewest and most units compared on each side of a gap when the block follows the video:
+as many as the shortest chapter holds on average (Hearst compared blocks of 6 token-sequences of
+20 words: some 6 sentences)."""
 FEWEST_UNITS = 4
 """A video with fewer units of text than this is cut by its shots."""
 
 
 @dataclass(frozen=True)
 class ChapterParams:
-    """How chapters are cut. `block`: units compared on each side of a gap; `depth_floor`: least
+    """How chapters are cut. `block`: units compared on each side of a gap (None: as many as
+    the shortest chapter holds on average, within BLOCK); `depth_floor`: least
     depth of a boundary (so a video about one thing stays one chapter); `shortest`: least chapter
     length in seconds (None: SHORTEST, longer for long videos, see MOST); `snap`: seconds a
     boundary may move to a cut; `screen`: whether screen text counts as units (else speech alone);
     `look_alike`: least cosine of CLIP keyframe vectors for adjacent shots to group."""
 
-    block: int = 2
-    depth_floor: float = 0.1
+    block: int | None = None
+    depth_floor: float = 0.05
     shortest: float | None = None
     snap: float = SNAP
     screen: bool = True
@@ -98,6 +105,13 @@ class ChapterParams:
         if self.shortest is not None:
             return self.shortest
         return min(max(SHORTEST, duration / MOST), LONGEST_SHORTEST)
+
+    def units_a_side(self, units: int, duration: float) -> int:
+        """Units compared on each side of a gap among `units` over `duration` seconds."""
+        if self.block is not None:
+            return self.block
+        held = round(units * self.least(duration) / max(duration, 1e-9))
+        return min(max(held, BLOCK[0]), BLOCK[1])
 
 
 @dataclass(frozen=True)
@@ -234,7 +248,8 @@ def depth_scores(similarity: np.ndarray) -> np.ndarray:
 def boundaries(material: Material, units: Sequence[SpanRecord], params: ChapterParams) -> list[float]:
     """Interior chapter boundaries (seconds, ascending) where the topic of `units` changes."""
     vectors = np.stack([material.vectors[u.id] for u in units]).astype(np.float32)
-    depths = depth_scores(gap_similarity(vectors, params.block))
+    block = params.units_a_side(len(units), material.duration)
+    depths = depth_scores(gap_similarity(vectors, block))
     if not len(depths):
         return []
     cutoff = max(float(depths.mean() - depths.std() / 2), params.depth_floor)
@@ -253,10 +268,16 @@ def boundaries(material: Material, units: Sequence[SpanRecord], params: ChapterP
 
 def place(start: float, cuts: Sequence[float], said: Sequence[tuple[float, float]], snap: float = SNAP) -> float:
     """Where a chapter opening with a unit that starts at `start` should begin: the nearest shot
-    cut (of `cuts`) within `snap` seconds that falls in no sentence of `said` ((start, end)
-    seconds); else, in the pause before the sentence under way at `start` (or the next one), half
-    way through it and at most PAUSE_LEAD before that sentence's first words."""
-    free = [c for c in cuts if abs(c - start) <= snap and not any(a + INSIDE < c < b - INSIDE for a, b in said)]
+    cut (of `cuts`) within `snap` seconds with no sentence of `said` ((start, end) seconds)
+    between it and `start` (a boundary moves to a cut, never across words); else, in the pause
+    before the sentence under way at `start` (or the next one), half way through it and at most
+    PAUSE_LEAD before that sentence's first words."""
+
+    def between(cut: float) -> bool:
+        low, high = min(cut, start), max(cut, start)
+        return any(a + INSIDE < high and b - INSIDE > low for a, b in said)
+
+    free = [c for c in cuts if abs(c - start) <= snap and not between(c)]
     if free:
         return min(free, key=lambda c: (abs(c - start), c))
     under_way = [a for a, b in said if a <= start < b]

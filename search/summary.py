@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 
 from indexer.encoders import normalise
-from search.chapters import Material, clean, fold, titlelike
+from search.chapters import Material, chapters, clean, fold, titlelike
 from search.retrieval import fragment
 from search.textmatch import span_language
 from search.types import SpanRecord
 
 LAMBDA = 0.7
 """MMR's trade-off between relevance (1) and novelty (0); 0.7 leans to relevance, as in
-Carbonell & Goldstein's summarisation runs."""
+Carbonell & Goldstein's summarisation runs (0.3-0.7 covered the calibration split's scenes alike)."""
 SENTENCES = 3
 """Sentences a summary picks unless asked for another number."""
 TITLES = 5
@@ -74,8 +74,12 @@ class Summary:
 
 def summarise(material: Material, sentences: int = SENTENCES) -> Summary:
     """The summary of a video from its `Material` with at most `sentences` sentences (module docstring)."""
+    parts = [chapter.start for chapter in chapters(material)[1:]]
     items = [
-        *(SummaryItem("speech", s.start, s.end, s.text.strip()) for s in key_sentences(material, sentences)),
+        *(
+            SummaryItem("speech", s.start, s.end, s.text.strip())
+            for s in key_sentences(material, sentences, LAMBDA, parts)
+        ),
         *titles(material),
         *main_sounds(material),
     ]
@@ -83,9 +87,13 @@ def summarise(material: Material, sentences: int = SENTENCES) -> Summary:
     return Summary(material.video.id, languages(material), tuple(items))
 
 
-def key_sentences(material: Material, count: int) -> list[SpanRecord]:
-    """Up to `count` spoken sentences picked by MMR (module docstring), in time order; without
-    stored vectors, sentences spread evenly through the video."""
+def key_sentences(
+    material: Material, count: int, balance: float = LAMBDA, parts: Sequence[float] | None = None
+) -> list[SpanRecord]:
+    """Up to `count` spoken sentences picked by MMR (module docstring; `balance` its lambda), in
+    time order; with `parts` (the start times of chapters after the first), two sentences of one
+    chapter are as redundant as two alike; without stored vectors, sentences spread evenly
+    through the video."""
     said = [s for s in material.said if not fragment(s) and s.text.strip()] or [
         s for s in material.said if s.text.strip()
     ]
@@ -99,16 +107,20 @@ def key_sentences(material: Material, count: int) -> list[SpanRecord]:
         return [said[int(step * n + step / 2)] for n in range(count)]
     rows = np.stack([material.vectors[s.id] for s in known]).astype(np.float32)
     relevance = rows @ normalise(rows.mean(axis=0, keepdims=True))[0]
-    return sorted((known[n] for n in mmr(rows, relevance, count)), key=lambda s: (s.start, s.id))
-
-
-def mmr(rows: np.ndarray, relevance: np.ndarray, count: int, balance: float = LAMBDA) -> list[int]:
-    """Indices of `count` rows (n, dim; unit vectors) picked by maximal marginal relevance, in
-    the order picked: the most relevant first, then each maximising balance * relevance -
-    (1 - balance) * its greatest cosine with a row already picked."""
     similarity = rows @ rows.T
+    if parts is not None:
+        chapter = np.searchsorted(np.asarray(parts, np.float64), [(s.start + s.end) / 2 for s in known], side="right")
+        similarity = np.maximum(similarity, (chapter[:, None] == chapter[None, :]).astype(np.float32))
+    picked = mmr(similarity, relevance, count, balance)
+    return sorted((known[n] for n in picked), key=lambda s: (s.start, s.id))
+
+
+def mmr(similarity: np.ndarray, relevance: np.ndarray, count: int, balance: float = LAMBDA) -> list[int]:
+    """Indices of `count` items picked by maximal marginal relevance, in the order picked, given
+    their pairwise `similarity` (n, n) and `relevance` (n,): the most relevant first, then each
+    maximising balance * relevance - (1 - balance) * its greatest similarity to one picked."""
     picked: list[int] = []
-    left = list(range(len(rows)))
+    left = list(range(len(relevance)))
     while left and len(picked) < count:
         redundancy = similarity[np.ix_(left, picked)].max(axis=1) if picked else np.zeros(len(left))
         scores = balance * relevance[left] - (1 - balance) * redundancy

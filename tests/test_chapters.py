@@ -4,6 +4,7 @@ from its shots; the CLI and the API give them."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -83,7 +84,8 @@ def test_the_boundary_falls_on_the_cut_where_the_talk_changes_topic(said: Path) 
     video, duration = _only(said)
     with engine(said) as opened:
         found = opened.chapters(video)
-    assert [(c.start, c.end) for c in found] == [(0.0, pytest.approx(14.0)), (pytest.approx(14.0), duration)]
+    assert (found[0].start, found[0].end, found[1].start) == (0.0, 14.0, 14.0)  # on the cut, not at 15.5 s
+    assert found[-1].end == duration and all(a.end == b.start for a, b in itertools.pairwise(found))
     assert all(c.source == "speech" for c in found)
     assert "risotto" in found[0].title and "platform" in found[1].title
     assert found[0].title in {text for _, _, text in COOKING}  # a sentence said, whole (no full stop to drop)
@@ -95,8 +97,9 @@ def test_titles_come_from_the_screen_text_shown_as_a_chapter_opens(shown: Path) 
         found = opened.chapters(video)
     assert [c.to_json() for c in found] == [
         {"start": 0.0, "end": 14.0, "title": "RED SUNSET BOULEVARD", "source": "screen"},
-        {"start": 14.0, "end": round(duration, 3), "title": "BLUE LAGOON 42", "source": "screen"},
-    ]
+        {"start": 14.0, "end": 24.0, "title": "BLUE LAGOON 42", "source": "screen"},
+        {"start": 24.0, "end": round(duration, 3), "title": "GREEN VALLEY TOUR", "source": "screen"},
+    ]  # the last shot's own title card, on a cut, opens a chapter of its own
 
 
 def test_a_video_without_words_is_cut_by_its_shots(tmp_path: Path, coloured: Path) -> None:
@@ -154,10 +157,11 @@ def test_cli_prints_the_chapters(shown: Path, two_topics: Path, capsys: pytest.C
     assert answer["video"] == str(two_topics) and [c["title"] for c in answer["chapters"]] == [
         "RED SUNSET BOULEVARD",
         "BLUE LAGOON 42",
+        "GREEN VALLEY TOUR",
     ]
     assert main(["chapters", str(two_topics), "--index", str(shown)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1:] == ["  00:00–00:14  RED SUNSET BOULEVARD  (screen)", "  00:14–00:30  BLUE LAGOON 42  (screen)"]
+    assert lines[1:3] == ["  00:00–00:14  RED SUNSET BOULEVARD  (screen)", "  00:14–00:24  BLUE LAGOON 42  (screen)"]
 
 
 def test_api_gives_the_chapters(shown: Path) -> None:

@@ -59,7 +59,7 @@ def test_as_many_sentences_as_asked(shown: Path) -> None:
 
 def test_mmr_does_not_pick_the_same_thing_twice() -> None:
     rows = np.array([[1.0, 0.0], [1.0, 0.0], [0.6, 0.8]], np.float32)
-    assert mmr(rows, rows @ np.array([0.9, 0.436], np.float32), 2) == [0, 2]
+    assert mmr(rows @ rows.T, rows @ np.array([0.9, 0.436], np.float32), 2) == [0, 2]
 
 
 def test_an_unknown_video_has_no_summary(shown: Path) -> None:
