@@ -95,6 +95,9 @@ class ChapterParams:
 
     block: int | None = None
     depth_floor: float = 0.05
+    """Not measured: on the evaluation library every sentence is a topic of its own, so depth
+    tells its scene changes from the gaps inside scenes barely (calibration split: depth > 0.1 at
+    0.48 of the gaps at a scene change and 0.35 of the others); kept low, as a guard."""
     shortest: float | None = None
     snap: float = SNAP
     screen: bool = True
