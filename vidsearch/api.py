@@ -440,6 +440,24 @@ def similar_videos(
     }
 
 
+def chapters(service: Engine, video_id: VideoId) -> dict[str, Any]:
+    """A video's chapters, contiguous and in time order from 0 to its duration: `{"video_id",
+    "chapters": [{"start", "end", "title", "source"}]}` (seconds; `title` from the video itself,
+    `source` "screen", "speech" or "shots": where it came from). From stored data: no model loads."""
+    return {"video_id": video_id, "chapters": [c.to_json() for c in service.engine.chapters(video_id)]}
+
+
+def summary(
+    service: Engine,
+    video_id: VideoId,
+    sentences: Annotated[int, Query(ge=0, le=20, description="key sentences to pick")] = 3,
+) -> dict[str, Any]:
+    """A video's extractive summary: `{"video_id", "languages": [ISO 639-1, most first], "items":
+    [{"kind": "speech"|"screen"|"sound", "start", "end", "text"}]}`, items in time order, each
+    quoting a stored span at its time (seconds). From stored data: no model loads."""
+    return service.engine.summary(video_id, sentences).to_json()
+
+
 def thumbnail(service: Engine, segment_id: SegmentId, size: ShortSide = 180, time: FrameTime = None) -> Response:
     """A JPEG of the segment: the frame at `time` (kept inside the segment; a hit's `thumbnail_url`
     asks for the frame of its evidence), else its first keyframe, else its middle, decoded from the
@@ -715,6 +733,11 @@ def _routes(options: ApiOptions) -> APIRouter:
         responses=_errors(404, 422, 503),
         dependencies=token,
     )
+
+    for path, endpoint in (("chapters", chapters), ("summary", summary)):
+        router.add_api_route(
+            f"/videos/{{video_id}}/{path}", endpoint, methods=["GET"], responses=_errors(404, 422), dependencies=token
+        )
     kinds: dict[str, Any] = {"video/*": {}, "audio/*": {}, "application/*": {}}  # by the suffix (MEDIA_TYPES)
     streams: dict[int | str, dict[str, Any]] = {
         200: {"description": "the whole file", "content": kinds},

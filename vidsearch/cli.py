@@ -23,7 +23,7 @@ from indexer.errors import IndexerError, describe
 from indexer.files import OneLine, fingerprint, is_text, printable
 from indexer.types import Modality, UnknownModality
 from search.errors import IndexLocked, SearchError
-from search.types import Evidence, Filters, Hit, ModelRecord, SpanRecord, clock, path_text
+from search.types import Evidence, Filters, Hit, ModelRecord, SpanRecord, clock, path_json, path_text
 from vidsearch import FILE_OUTCOME, WRITER
 from vidsearch.settings import CLIP_FIELDS, Settings
 
@@ -180,6 +180,12 @@ def _doctor_args(doctor: argparse.ArgumentParser) -> None:
     doctor.add_argument("--json", action="store_true")
 
 
+def _structure_args(parser: argparse.ArgumentParser, summary: bool) -> None:
+    _paths_args(parser, "video")
+    if summary:
+        parser.add_argument("--sentences", type=int, default=3, help="key sentences to pick (default 3)")
+
+
 def _stats_args(stats: argparse.ArgumentParser) -> None:
     stats.add_argument("--index", required=True, type=Path)
     stats.add_argument("--json", action="store_true")
@@ -199,6 +205,12 @@ SUBCOMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], .
     ("eval", "measure search quality on queries with known answers", _eval_args),
     ("info", "show what the index knows about a video", lambda p: _paths_args(p, "video")),
     ("similar", "videos like a video, and its duplicates (re-encoded or trimmed copies)", _similar_args),
+    (
+        "chapters",
+        "a video's chapters: where its topic changes, titled from the video",
+        lambda p: _structure_args(p, False),
+    ),
+    ("summary", "a video's key sentences, screen titles, sounds and languages", lambda p: _structure_args(p, True)),
     ("remove", "drop videos (or every video under a folder) from the index", lambda p: _paths_args(p, "paths")),
     ("serve", "the HTTP search API (OpenAPI docs at /docs)", _serve_args),
     ("ui", "the search page in the browser (Streamlit)", _ui_args),
@@ -496,6 +508,43 @@ def cmd_info(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_chapters(args: argparse.Namespace, settings: Settings) -> int:
+    """A video's chapters, one line each (`mm:ss–mm:ss  title  (source)`); --json: {"video",
+    "video_id", "chapters": [{start, end, title, source}]}, the API's answer and the video's path."""
+    from search import VideoSearch
+
+    with VideoSearch(args.index, settings) as engine:
+        video, _segments = engine.info(args.video)
+        found = engine.chapters(video.id)
+    if args.json:
+        _emit({**path_json("video", video.path), "video_id": video.id, "chapters": [c.to_json() for c in found]})
+        return 0
+    print(f"{printable(video.path)}  {clock(video.duration)}  {len(found)} chapter(s)")
+    for chapter in found:
+        print(f"  {clock(chapter.start)}–{clock(chapter.end)}  {printable(chapter.title)}  ({chapter.source})")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
+    """A video's summary: its languages, then its items in time order (`mm:ss–mm:ss  kind  “text”`);
+    --json: the API's answer (`Summary.to_json`) and the video's path."""
+    from search import VideoSearch
+
+    if args.sentences < 0:
+        raise UsageError("--sentences must be 0 or more")
+    with VideoSearch(args.index, settings) as engine:
+        video, _segments = engine.info(args.video)
+        found = engine.summary(video.id, args.sentences)
+    if args.json:
+        _emit({**path_json("video", video.path), **found.to_json()})
+        return 0
+    spoken = ", ".join(found.languages) or "unknown"
+    print(f"{printable(video.path)}  {clock(video.duration)}  languages: {spoken}")
+    for item in found.items:
+        print(f"  {clock(item.start)}–{clock(item.end)}  {item.kind:6}  “{printable(item.text)}”")
+    return 0
+
+
 def _span_line(span: SpanRecord, columns: int | None) -> str:
     """`    speech 00:08–00:10  “what was said”  on track 2`, the text cut to fit `columns` (None: whole)."""
     track = f"  on {printable(span.heard_on.label())}" if span.heard_on is not None else ""
@@ -669,6 +718,8 @@ COMMANDS = {
     "search": cmd_search,
     "eval": cmd_eval,
     "info": cmd_info,
+    "chapters": cmd_chapters,
+    "summary": cmd_summary,
     "remove": cmd_remove,
     "stats": cmd_stats,
     "similar": cmd_similar,
