@@ -23,6 +23,7 @@ from typing import Any
 
 import srt
 import webvtt
+from webvtt.models import Timestamp
 
 from indexer.types import AudioTrack, Modality, main_track
 from search.errors import SearchError
@@ -300,14 +301,6 @@ def _end(start: float, said: float, lines: tuple[str, ...], following: float | N
     return end if end > start else max(start, min(following, said))
 
 
-def _clock(seconds: float, decimal: str) -> str:
-    milliseconds = max(0, round(seconds * 1000))
-    hours, rest = divmod(milliseconds, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    whole, part = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{whole:02d}{decimal}{part:03d}"
-
-
 def to_srt(found: Sequence[Cue]) -> str:
     """SubRip text of `found` (composed by the `srt` library): numbered from 1, times
     HH:MM:SS,mmm. SubRip has no escapes: a "-->" in the text (which a reader could take for a
@@ -329,7 +322,11 @@ def to_vtt(found: Sequence[Cue]) -> str:
     times HH:MM:SS.mmm. The text is escaped as cue text must be ("&", "<" and ">" as character
     references, which also keeps "-->" out of it)."""
     captions = [
-        webvtt.Caption(_clock(cue.start, "."), _clock(cue.end, "."), [_vtt_escape(line) for line in cue.lines])
+        webvtt.Caption(
+            str(Timestamp.from_seconds(cue.start)),
+            str(Timestamp.from_seconds(cue.end)),
+            [_vtt_escape(line) for line in cue.lines],
+        )
         for cue in found
     ]
     return str(webvtt.WebVTT(captions=captions).content)
