@@ -101,6 +101,9 @@ NATURAL_PAUSE = 0.3
 """Seconds of silence between two words that make a natural break."""
 CUE_COST = 4.0
 """What one more cue costs the layout (so cues are filled rather than many and short)."""
+SPLIT_COST = 6.0
+"""What ending a cue inside a sentence costs on top of the break itself: a sentence that fits in
+one cue is kept in one (BBC: a subtitle should hold a whole sentence where it can)."""
 SHORT_COST = 40.0
 """What a cue costs for each second it stays less than `SubtitleRules.shortest`."""
 EARLY_COST = 20.0
@@ -274,7 +277,7 @@ def _cue_cost(tokens: Sequence[_Token], first: int, last: int, rules: SubtitleRu
     start = tokens[first].start
     shown = max(tokens[last - 1].end - start, rules.shortest)
     if last < len(tokens):
-        cost += _break_cost(tokens, last - 1)
+        cost += _break_cost(tokens, last - 1) + (0.0 if tokens[last - 1].ends_sentence else SPLIT_COST)
         room = tokens[last].start - rules.gap - start
         if room < rules.shortest:
             cost += SHORT_COST * (rules.shortest - room)

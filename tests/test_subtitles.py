@@ -31,7 +31,7 @@ LONG = (
     "proposed that every department should present its own plan, and that the members would vote on each "
     "of them separately before the end of the year."
 )
-"""A 47-word sentence: 263 characters, six or more cues' worth."""
+"""A 47-word sentence of 263 characters."""
 VIDEO = VideoRecord(1, Path("/videos/talk.mp4"), "", 0, 0.0, 60.0, 25.0, 640, 360)
 
 
@@ -56,7 +56,7 @@ def _readable(found: list[Cue]) -> None:
 def test_a_long_sentence_becomes_several_readable_cues_while_its_words_are_said() -> None:
     found = cues([_said(3.0, 20.0, LONG)])
     _readable(found)
-    assert len(found) >= 5
+    assert len(found) >= 4  # 263 characters: at least 4 cues of two full lines
     assert " ".join(" ".join(cue.lines) for cue in found) == LONG  # every word, once, in order
     assert all(cue.start >= 3.0 and cue.end <= 20.0 for cue in found)  # within the sentence
     words = LONG.split()
@@ -115,7 +115,7 @@ def test_srt_and_vtt_read_back_with_their_libraries_text_escaped() -> None:
     assert [(s.start.total_seconds(), s.end.total_seconds()) for s in subrip] == [
         (pytest.approx(c.start, abs=1e-3), pytest.approx(c.end, abs=1e-3)) for c in found
     ]
-    assert "<b>cost</b> less ->" in subrip[0].content  # SubRip has no escapes; "-->" would read as a timing line
+    assert subrip[0].content.replace("\n", " ") == "Fish & chips <b>cost</b> less -> than you think."  # no escapes
     assert [s.content for s in subrip[1:]] == [c.text for c in found[1:]]
 
 
