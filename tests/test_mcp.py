@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -186,3 +187,57 @@ def test_vidsearch_mcp_serves_over_stdio_with_the_index_models(tmp_path: Path, c
     top = found.structured_content["moments"][0]
     assert top["video"] == str(coloured) and (top["start"], top["end"]) == (8.0, 11.0)
     assert "ships" in top["evidence"][0]["text"]
+
+
+@dataclass(frozen=True)
+class _Shaped:
+    """A result with the `to_json()` of docs/interfaces (Chapter, Summary, RelatedVideo)."""
+
+    shape: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return self.shape
+
+
+class _Structured(VideoSearch):
+    """An engine with chapters, summaries and similar videos of the shapes the interfaces give."""
+
+    def chapters(self, video_id: int) -> list[_Shaped]:
+        return [_Shaped({"start": 0.0, "end": 7.0, "title": "RED SUNSET BOULEVARD", "source": "screen"})]
+
+    def summary(self, video_id: int, sentences: int = 3) -> _Shaped:
+        item = {"kind": "speech", "start": 8.0, "end": 11.0, "text": "The ships leave the harbour at dawn"}
+        return _Shaped({"video_id": video_id, "languages": ["en"], "items": [item] * sentences})
+
+    def similar_videos(self, video_id: int, k: int = 10, include_duplicates: bool = False) -> list[_Shaped]:
+        return [_Shaped({"id": 7, "path": "/videos/other.mp4", "duration": 30.0, "score": 0.8, "duplicate": False})]
+
+    def duplicates(self, video_id: int) -> list[_Shaped]:
+        return [_Shaped({"id": 8, "path": "/videos/copy.mp4", "duration": 12.0, "score": 0.99, "duplicate": True})]
+
+
+def test_chapters_summary_and_similar_videos_as_structured_results(index: Path) -> None:
+    with _Structured(index, Settings(), sentences=HashedWords()) as engine:
+        (video,) = engine.videos()
+
+        async def talk(client: Client) -> Any:
+            return [
+                (await client.call_tool(name, arguments)).structured_content
+                for name, arguments in (
+                    ("chapters", {"video": video.id}),
+                    ("summary", {"video": str(video.path), "sentences": 2}),
+                    ("similar_videos", {"video": video.id, "k": 3}),
+                )
+            ]
+
+        chapters, summary, similar = _session(build_server(engine), talk)
+    assert chapters["chapters"] == [{"start": 0.0, "end": 7.0, "title": "RED SUNSET BOULEVARD", "source": "screen"}]
+    assert summary["languages"] == ["en"] and len(summary["items"]) == 2 and summary["video_id"] == video.id
+    assert similar["similar"][0] == {
+        "video_id": 7,
+        "video": "/videos/other.mp4",
+        "duration": 30.0,
+        "score": 0.8,
+        "duplicate": False,
+    }
+    assert [d["video_id"] for d in similar["duplicates"]] == [8]
