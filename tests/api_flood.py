@@ -30,7 +30,7 @@ from pathlib import Path
 import uvicorn
 from search import VideoSearch
 from tests.conftest import ColourImages, ColourTexts
-from tests.fakes import HashedWords
+from tests.fakes import HashedWords, fake_engine
 from vidsearch.settings import Settings
 
 api_file, index, port = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
@@ -40,7 +40,7 @@ if api_file:
     spec.loader.exec_module(api)
 else:
     from vidsearch import api
-engine = VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages())
+engine = fake_engine(index)
 uvicorn.run(api.create_app(engine, api.ApiOptions()), host="127.0.0.1", port=port, log_level="warning")
 """
 

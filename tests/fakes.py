@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from indexer.pipeline import Models
 from indexer.types import TextLine, TextSpan, Word
-from tests.conftest import ColourImages
+from search import VideoSearch
+from tests.conftest import ColourImages, ColourTexts
+from vidsearch.settings import Settings
 
 
 class ScriptedSpeech:
@@ -94,3 +97,8 @@ def fake_models(
         "sentences": HashedWords(),
     }
     return Models(**{**defaults, **given})  # type: ignore[arg-type]
+
+
+def fake_engine(index: Path) -> VideoSearch:
+    """The engine of an index made with `fake_models`, its query encoders the fakes' own."""
+    return VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages())

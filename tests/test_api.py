@@ -26,7 +26,7 @@ from search import VideoSearch
 from search.errors import IndexEmpty, IndexNotFound, ModelMismatch, NoSearchableModality
 from search.store import Store
 from tests.conftest import ColourImages, ColourTexts
-from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, ScriptedSpeech
+from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, ScriptedSpeech, fake_engine
 from vidsearch import api
 from vidsearch.api import ApiOptions, create_app
 from vidsearch.library import index_paths
@@ -43,7 +43,7 @@ MULTIPART = {"Content-Type": "multipart/form-data; boundary=b"}
 
 
 def _engine(index: Path) -> VideoSearch:
-    return VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages())
+    return fake_engine(index)
 
 
 @pytest.fixture(scope="module")

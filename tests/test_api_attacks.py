@@ -37,8 +37,8 @@ from indexer.pipeline import Models
 from search import VideoSearch, served
 from search.errors import VideoFileChanged, VideoFileMissing
 from search.types import VideoRecord
-from tests.conftest import ColourImages, ColourTexts
-from tests.fakes import HashedWords, ScriptedSpeech
+from tests.conftest import ColourImages
+from tests.fakes import HashedWords, ScriptedSpeech, fake_engine
 from vidsearch import api, cli, pictures
 from vidsearch.api import ApiOptions, create_app
 from vidsearch.library import index_paths
@@ -48,7 +48,7 @@ SECRET = b"root:x:0:0:TOP SECRET, never to be served\n"
 
 
 def _engine(index: Path) -> VideoSearch:
-    return VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages())
+    return fake_engine(index)
 
 
 def _index(folder: Path, source: Path, name: str = "a.mp4", visual: bool = True) -> tuple[Path, Path]:

@@ -22,8 +22,8 @@ from indexer.pipeline import Models
 from indexer.types import Modality
 from search import VideoSearch
 from search.types import LoadState
-from tests.conftest import ColourImages, ColourTexts
-from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, ScriptedSpeech
+from tests.conftest import ColourImages
+from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, ScriptedSpeech, fake_engine
 from vidsearch.api import ApiOptions, create_app
 from vidsearch.library import index_paths
 from vidsearch.settings import Settings
@@ -64,7 +64,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory, coloured: Path) -> Iterator
     )
     report = index_paths([coloured], index, Settings(modalities=tuple(Modality)), models=models)
     assert report.failed == () and len(report.indexed) == 1
-    with VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages()) as opened:
+    with fake_engine(index) as opened:
         opened.load_in_background()  # as `serve` does: /ready is 200, not the 503 of models not loaded
         deadline = time.monotonic() + 30
         while opened.readiness().state is not LoadState.READY and time.monotonic() < deadline:

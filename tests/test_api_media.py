@@ -23,8 +23,7 @@ from indexer.types import Modality
 from search import VideoSearch
 from search.store import Store
 from search.types import Evidence, Hit, LoadState, Readiness, Still
-from tests.conftest import ColourImages, ColourTexts
-from tests.fakes import HashedWords, fake_models
+from tests.fakes import fake_engine, fake_models
 from vidsearch.api import ApiOptions, MediaUrls, create_app
 from vidsearch.library import index_paths
 from vidsearch.settings import Settings
@@ -40,7 +39,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def _engine(index: Path) -> VideoSearch:
-    return VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages())
+    return fake_engine(index)
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,7 @@ from search import VideoSearch
 from search.chapters import Material, chapters, depth_scores, gap_similarity, place
 from search.errors import VideoNotFound
 from search.types import SegmentRecord, VideoRecord
-from tests.conftest import ColourImages, ColourTexts
-from tests.fakes import HashedWords, fake_models
+from tests.fakes import fake_engine, fake_models
 from tests.media import Shot, shots_video
 from vidsearch.api import ApiOptions, create_app
 from vidsearch.cli import main
@@ -54,7 +53,7 @@ def index_two_topics(folder: Path, video: Path, screen: bool = True) -> Path:
 
 
 def engine(index: Path) -> VideoSearch:
-    return VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages())
+    return fake_engine(index)
 
 
 @pytest.fixture(scope="module")

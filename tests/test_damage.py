@@ -29,8 +29,8 @@ from search.doctor import check
 from search.errors import IndexDamaged, IndexUnreadable, IndexWriteError, SchemaMismatch, VectorFileError
 from search.store import Store
 from search.vectors import VectorIndex
-from tests.conftest import ColourImages, ColourTexts
-from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds
+from tests.conftest import ColourImages
+from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, fake_engine
 from tests.media import Shot, shots_video
 from vidsearch.cli import main
 from vidsearch.library import index_paths
@@ -73,7 +73,7 @@ def build(library: Path, index: Path) -> None:
 
 
 def engine(index: Path) -> VideoSearch:
-    return VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages())
+    return fake_engine(index)
 
 
 def results(index: Path) -> list[set[tuple[Any, ...]]]:

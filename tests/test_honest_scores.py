@@ -16,8 +16,7 @@ from search.fusion import Candidate, fuse
 from search.params import IMAGE_FLOOR, Retrieval
 from search.retrieval import asks_something
 from search.types import Evidence, VideoRecord
-from tests.conftest import ColourImages, ColourTexts
-from tests.fakes import HashedWords, ScriptedSpeech, fake_models
+from tests.fakes import HashedWords, ScriptedSpeech, fake_engine, fake_models
 from tests.media import Shot, font, run, shots_video
 from vidsearch.library import index_paths
 from vidsearch.settings import Settings
@@ -123,7 +122,7 @@ def two_videos(tmp_path_factory: pytest.TempPathFactory, coloured: Path) -> Path
 
 
 def _engine(index: Path) -> VideoSearch:
-    return VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages())
+    return fake_engine(index)
 
 
 def _segment_at(engine: VideoSearch, name: str, time: float) -> int:

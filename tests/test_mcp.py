@@ -19,8 +19,7 @@ from mcp import Client, StdioServerParameters
 
 from indexer.types import Modality
 from search import VideoSearch
-from tests.conftest import ColourImages, ColourTexts
-from tests.fakes import HashedWords, ScriptedSpeech, fake_models
+from tests.fakes import ScriptedSpeech, fake_engine, fake_models
 from vidsearch.library import index_paths
 from vidsearch.mcp import build_server
 from vidsearch.settings import Settings
@@ -45,7 +44,7 @@ def index(tmp_path_factory: pytest.TempPathFactory, coloured: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def engine(index: Path) -> Iterator[VideoSearch]:
-    with VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages()) as opened:
+    with fake_engine(index) as opened:
         yield opened
 
 

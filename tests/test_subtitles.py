@@ -19,8 +19,7 @@ from indexer.types import AudioTrack, Modality, Word
 from search import VideoSearch
 from search.subtitles import RULES, Cue, TrackNotFound, cues, to_srt, to_vtt, track_spans, width
 from search.types import SpanRecord, VideoRecord
-from tests.conftest import ColourImages, ColourTexts
-from tests.fakes import HashedWords, ScriptedSpeech, fake_models
+from tests.fakes import ScriptedSpeech, fake_engine, fake_models
 from vidsearch.api import ApiOptions, create_app
 from vidsearch.cli import main
 from vidsearch.library import index_paths
@@ -153,7 +152,7 @@ def index(tmp_path_factory: pytest.TempPathFactory, coloured: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def engine(index: Path) -> Iterator[VideoSearch]:
-    with VideoSearch(index, Settings(), texts=ColourTexts(), sentences=HashedWords(), images=ColourImages()) as opened:
+    with fake_engine(index) as opened:
         yield opened
 
 

@@ -782,38 +782,38 @@ def _routes(options: ApiOptions) -> APIRouter:
         206: {"description": "the Range asked for (several ranges: multipart/byteranges)", "content": kinds},
         **_errors(404, 410, 416, 422),
     }
-    for method in ("GET", "HEAD"):
-        router.add_api_route(
-            "/videos/{video_id}/stream",
-            stream,
-            methods=[method],
-            name=f"stream_{method.lower()}",
-            response_class=FileResponse,
-            responses=streams,
-            dependencies=media,
-        )
+    _add_media(router, "/videos/{video_id}/stream", stream, FileResponse, streams, media, ("GET", "HEAD"))
     thumbnails: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}}}, **_errors(404, 410, 422, 503)}
-    for method in ("GET", "HEAD"):
-        router.add_api_route(
-            "/segments/{segment_id}/thumbnail",
-            thumbnail,
-            methods=[method],
-            name=f"thumbnail_{method.lower()}",
-            response_class=Response,
-            responses=thumbnails,
-            dependencies=media,
-        )
+    _add_media(router, "/segments/{segment_id}/thumbnail", thumbnail, Response, thumbnails, media, ("GET", "HEAD"))
     for kind, route in (("vtt", subtitles_vtt), ("srt", subtitles_srt)):
-        router.add_api_route(
-            f"/videos/{{video_id}}/subtitles.{kind}",
-            route,
-            methods=["GET"],
-            response_class=Response,
-            responses={200: {"content": {SUBTITLE_TYPES[kind]: {}}}, **_errors(404, 422)},
-            dependencies=media,
-        )
+        answers: dict[int | str, dict[str, Any]] = {200: {"content": {SUBTITLE_TYPES[kind]: {}}}, **_errors(404, 422)}
+        _add_media(router, f"/videos/{{video_id}}/subtitles.{kind}", route, Response, answers, media, ("GET",))
     router.add_api_route("/stats", stats, methods=["GET"], dependencies=token)
     return router
+
+
+def _add_media(
+    router: APIRouter,
+    path: str,
+    endpoint: Callable[..., Any],
+    response_class: type[Response],
+    responses: dict[int | str, dict[str, Any]],
+    guard: list[Any],
+    methods: tuple[str, ...],
+) -> None:
+    """A media route (what a `<video>`, `<img>` or `<track>` fetches: `guard` accepts a signed URL
+    for the bearer header), one operation per method, each with its own operation id."""
+    for method in methods:
+        name = f"{endpoint.__name__}_{method.lower()}" if len(methods) > 1 else endpoint.__name__
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=[method],
+            name=name,
+            response_class=response_class,
+            responses=responses,
+            dependencies=guard,
+        )
 
 
 def _status_of(exc: Exception) -> int:
