@@ -247,9 +247,9 @@ def test_the_page_asks_for_the_picture_at_the_evidence(lecture: Path, monkeypatc
     monkeypatch.setattr(app.st, "image", lambda *args, **kwargs: None)
     with VideoSearch(lecture, Settings(), sentences=HashedWords()) as engine:
         (hit,) = engine.search("binary search trees")
-        monkeypatch.setattr(app, "open_library", lambda index: app.Library(engine))
         app.show_thumbnail(str(lecture), hit)
         ((segment, time),) = asked
+        assert hit.still is not None and (segment, time) == (hit.still.segment_id, hit.still.time)
         assert time == hit.evidence[0].frame and _titled(engine.thumbnail(segment, time=time))
 
 
