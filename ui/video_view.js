@@ -110,7 +110,8 @@ function build(host, data) {
     root, view, player, problem, tabs, list, timeline, strip, data, captions, chapterNow,
     rows: [], within: false, shots: [], chapterMarks: [], filter: "all", captionsOn: true,
   };
-  subtitles(state, true);
+  const before = window[SLOT] && window[SLOT].state;
+  subtitles(state, before ? before.captionsOn : true);
   player.addEventListener("timeupdate", () => follow(state));
   player.addEventListener("seeked", () => follow(state));
   player.addEventListener("error", () => explain(state));
