@@ -55,6 +55,8 @@ class RelatedVideo:
     video: VideoRecord
     score: float
     duplicate: bool
+    aligned: float | None = None
+    offset: float | None = None
 
 
 CHAPTERS = (Chapter(0.0, 4.0, "Interest rates", "speech"), Chapter(4.0, 7.0, EVIL, "screen"))
@@ -159,7 +161,7 @@ def test_videos_like_one_are_listed_with_their_copies_apart_and_open_into_the_vi
     structured(monkeypatch)
     stub(monkeypatch, [Hit(alpha.path, 0.5, 3.5, 0.7, (), (evidence(),), video_id=alpha.id)])
     copy = dataclasses.replace(beta, path=beta.path.with_name("beta_[copy].mp4"))
-    asked = related(monkeypatch, [RelatedVideo(beta, 0.83, False)], [RelatedVideo(copy, 0.97, True)])
+    asked = related(monkeypatch, [RelatedVideo(beta, 0.83, False)], [RelatedVideo(copy, 0.97, True, 0.9, -3.0)])
     app = search(page(monkeypatch, fake.directory), "harbour")
     app.button(key="videos-0").click().run()
     assert not app.error and not app.exception and asked == [alpha.id]
@@ -168,7 +170,7 @@ def test_videos_like_one_are_listed_with_their_copies_apart_and_open_into_the_vi
     assert cards == ["**beta\\.mp4** · 00:12", "**beta\\_\\[copy\\]\\.mp4** · 00:12"], "names escaped as Markdown"
     captions = texts(app.main.caption)
     assert captions[0].startswith("similarity 0.83 · ") and captions[1].startswith(
-        "same video (re-encoded or trimmed) 0.97"
+        "copy (re-encoded or trimmed) 0.97 · 3.0 s earlier · "
     )
     assert len(app.main.get("image")) == 2, "each video with its picture"
 

@@ -57,8 +57,9 @@ WORD = re.compile(r"\w+")
 # (A string after a constant would be drawn on the page: Streamlit shows a script's bare expressions.)
 # How many moments a search may ask for (the "Moments" choice; 12 unless changed).
 MOMENT_COUNTS = (6, 12, 24, 48)
-# How many videos "videos like this" lists.
-SIMILAR_VIDEOS = 10
+# How many videos "videos like this" lists, and how many a row.
+SIMILAR_VIDEOS = 12
+RELATED_COLUMNS = 4
 # How a fused score (0..1) is said in words beside its number: the lowest score of each word.
 SCORE_WORDS = ((0.8, "strong match"), (0.6, "good match"), (0.4, "fair match"), (0.0, "weak match"))
 KEYS = component("vidsearch_keys", js=(Path(__file__).resolve().parent / "keys.js").read_text(encoding="utf-8"))
@@ -172,7 +173,7 @@ def thumbnail(index: str, segment_id: int, time: float | None) -> np.ndarray:
     return library.engine(index).thumbnail(segment_id, time=time)
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+@st.cache_data(ttl=30, show_spinner="Comparing videos…")
 def related(index: str, video_id: int, k: int) -> tuple[list[RelatedVideo], list[RelatedVideo]]:
     """The `k` videos most like a video, and its copies (re-encoded or trimmed), asked again at
     most every 30 s."""
@@ -531,35 +532,49 @@ def video_picture(index: str, engine: VideoSearch, video: VideoRecord) -> None:
         st.info(f"No preview: {exc}")
 
 
+def likeness(found: RelatedVideo) -> str:
+    """How a video is like the one asked about, in words: "similarity 0.47", or for a copy
+    "copy (re-encoded or trimmed) 0.97 · 3.0 s later" (where its moments are in it)."""
+    if not found.duplicate:
+        return f"similarity {found.score:.2f}"
+    shift = found.offset or 0.0
+    moved = f" · {abs(shift):.1f} s {'later' if shift > 0 else 'earlier'}" if abs(shift) >= 0.05 else ""
+    return f"copy (re-encoded or trimmed) {found.score:.2f}{moved}"
+
+
 def show_related_video(index: str, engine: VideoSearch, found: RelatedVideo, rank: int) -> None:
-    """One video of "videos like this": its picture, name, length, similarity and folder, a button
+    """One video of "videos like this": its picture, name, length, likeness and folder, a button
     that opens it and one for the videos like it."""
     video = found.video
     with st.container(border=True, key=f"result-{rank}"):
-        picture, body = st.columns([1, 3])
-        with picture:
-            video_picture(index, engine, video)
-        with body:
-            st.markdown(f"**{md(printable(video.path.name))}** · {clock(video.duration)}")
-            alike = "same video (re-encoded or trimmed)" if found.duplicate else "similarity"
-            st.caption(f"{alike} {found.score:.2f} · {md(printable(video.path.parent))}")
-            left, right, _rest = st.columns([1, 1, 2])
-            left.button(
-                "Open",
-                key=f"open-{rank}",
-                icon=":material/play_arrow:",
-                on_click=open_moment,
-                args=(Opened(video.id, 0.0, 0),),
-                width="stretch",
-                help="Enter on a selected result",
-            )
-            right.button(
-                "Videos like this",
-                key=f"videos-{rank}",
-                on_click=more_videos,
-                args=(video.id, printable(video.path.name)),
-                width="stretch",
-            )
+        video_picture(index, engine, video)
+        st.markdown(f"**{md(printable(video.path.name))}** · {clock(video.duration)}")
+        st.caption(f"{likeness(found)} · {md(printable(video.path.parent))}")
+        st.button(
+            "Open",
+            key=f"open-{rank}",
+            icon=":material/play_arrow:",
+            on_click=open_moment,
+            args=(Opened(video.id, 0.0, 0),),
+            width="stretch",
+            help="Enter on a selected result",
+        )
+        st.button(
+            "Videos like this",
+            key=f"videos-{rank}",
+            on_click=more_videos,
+            args=(video.id, printable(video.path.name)),
+            width="stretch",
+        )
+
+
+def show_related_grid(index: str, engine: VideoSearch, videos: Sequence[RelatedVideo], first: int) -> None:
+    """`videos` as a grid of RELATED_COLUMNS cards a row, ranked from `first` (their keys)."""
+    for top in range(0, len(videos), RELATED_COLUMNS):
+        columns = st.columns(RELATED_COLUMNS)
+        for offset, (column, found) in enumerate(zip(columns, videos[top : top + RELATED_COLUMNS])):
+            with column:
+                show_related_video(index, engine, found, first + top + offset)
 
 
 def show_related(index: str, engine: VideoSearch, source: Source) -> None:
@@ -573,12 +588,10 @@ def show_related(index: str, engine: VideoSearch, source: Source) -> None:
         return
     if not similar:
         st.info("No other video is like this one.")
-    for rank, found in enumerate(similar):
-        show_related_video(index, engine, found, rank)
+    show_related_grid(index, engine, similar, 0)
     if copies:
         st.subheader(f"Copies of {md(source.label)}")
-        for rank, found in enumerate(copies, len(similar)):
-            show_related_video(index, engine, found, rank)
+        show_related_grid(index, engine, copies, len(similar))
 
 
 def show_results(index: str, engine: VideoSearch, request: Request, upload: UploadedFile | None) -> None:
