@@ -418,6 +418,28 @@ def timeline(service: Engine, video_id: VideoId, modalities: Modalities, q: Quer
     return {"video_id": video_id, "query": text, "marks": [mark.to_json() for mark in marks]}
 
 
+def similar_videos(
+    request: Request, service: Engine, video_id: VideoId, k: TopK = 10, duplicates: bool = False
+) -> dict[str, Any]:
+    """Videos like video `video_id` as a whole (what is said, shown on screen, seen and heard in
+    them; no model runs), best first: `{"video_id", "similar": [{"id", "path", "duration",
+    "score", "duplicate", "stream_url"}], "duplicates": [... "aligned", "offset"]}`. Score 0..1;
+    its duplicates (the same content re-encoded or trimmed; `offset`: seconds to add to a time in
+    this video for the same moment in that one) are listed apart, and ranked among the similar
+    too only with `duplicates=true`."""
+    _within(service.options, k)
+    urls = _urls(request)
+    found = service.engine.similar_videos(video_id, k, duplicates)
+    copies = service.engine.duplicates(video_id)
+    return {
+        "video_id": video_id,
+        **{
+            name: [{**r.to_json(), "stream_url": urls.stream(r.video.id)} for r in related]
+            for name, related in (("similar", found), ("duplicates", copies))
+        },
+    }
+
+
 def thumbnail(service: Engine, segment_id: SegmentId, size: ShortSide = 180, time: FrameTime = None) -> Response:
     """A JPEG of the segment: the frame at `time` (kept inside the segment; a hit's `thumbnail_url`
     asks for the frame of its evidence), else its first keyframe, else its middle, decoded from the
@@ -684,6 +706,13 @@ def _routes(options: ApiOptions) -> APIRouter:
         timeline,
         methods=["GET"],
         responses=_errors(404, 409, 422, 503),
+        dependencies=token,
+    )
+    router.add_api_route(
+        "/videos/{video_id}/similar",
+        similar_videos,
+        methods=["GET"],
+        responses=_errors(404, 422, 503),
         dependencies=token,
     )
     kinds: dict[str, Any] = {"video/*": {}, "audio/*": {}, "application/*": {}}  # by the suffix (MEDIA_TYPES)

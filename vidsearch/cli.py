@@ -185,11 +185,20 @@ def _stats_args(stats: argparse.ArgumentParser) -> None:
     stats.add_argument("--json", action="store_true")
 
 
+def _similar_args(similar: argparse.ArgumentParser) -> None:
+    similar.add_argument("video", metavar="VIDEO", help="an indexed video's path (or its id)")
+    similar.add_argument("--index", required=True, type=Path)
+    similar.add_argument("-k", type=int, default=10, help="number of videos (default 10)")
+    similar.add_argument("--duplicates", action="store_true", help="rank its duplicates among the similar too")
+    similar.add_argument("--json", action="store_true")
+
+
 SUBCOMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...] = (
     ("index", "index video files and folders (recursive)", _index_args),
     ("search", "search an index by text, by image, or for moments like one", _search_args),
     ("eval", "measure search quality on queries with known answers", _eval_args),
     ("info", "show what the index knows about a video", lambda p: _paths_args(p, "video")),
+    ("similar", "videos like a video, and its duplicates (re-encoded or trimmed copies)", _similar_args),
     ("remove", "drop videos (or every video under a folder) from the index", lambda p: _paths_args(p, "paths")),
     ("serve", "the HTTP search API (OpenAPI docs at /docs)", _serve_args),
     ("ui", "the search page in the browser (Streamlit)", _ui_args),
@@ -551,6 +560,37 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
+    """Videos like VIDEO (path, or id when no indexed path is that), best first, then its
+    duplicates with how they line up; --json: `{video_id, similar, duplicates}` as the API's."""
+    from search import VideoSearch
+    from search.errors import VideoNotIndexed
+
+    with VideoSearch(args.index, settings) as engine:
+        try:
+            video, _segments = engine.info(Path(args.video))
+        except VideoNotIndexed:
+            if not args.video.isdigit():
+                raise
+            video, _segments = engine.video(int(args.video))
+        similar = engine.similar_videos(video.id, args.k, args.duplicates)
+        duplicates = engine.duplicates(video.id)
+    if args.json:
+        found = [r.to_json() for r in similar]
+        _emit({"video_id": video.id, "similar": found, "duplicates": [r.to_json() for r in duplicates]})
+        return 0
+    print(f"like {printable(video.path)}" + ("" if similar else ": nothing alike"))
+    for r in similar:
+        print(
+            f"  {r.score:.3f}  {clock(r.video.duration)}  {printable(r.video.path)}"
+            + ("  duplicate" if r.duplicate else "")
+        )
+    for r in duplicates:
+        shift = f"{r.offset or 0.0:+.1f} s"
+        print(f"  duplicate  {clock(r.video.duration)}  {printable(r.video.path)}  (aligned {r.aligned:.2f}, {shift})")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from vidsearch.api import ApiOptions, serve
 
@@ -631,6 +671,7 @@ COMMANDS = {
     "info": cmd_info,
     "remove": cmd_remove,
     "stats": cmd_stats,
+    "similar": cmd_similar,
 }
 
 
