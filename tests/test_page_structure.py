@@ -15,7 +15,8 @@ import pytest
 from indexer.types import Modality
 from search import VideoSearch
 from search.errors import SearchError
-from search.types import Evidence, Hit, VideoRecord
+from search.related import RelatedVideo
+from search.types import Evidence, Hit
 from tests.conftest import ColourTexts
 from tests.fakes import HashedWords, fake_models
 from tests.test_multimodal import ALL, SOUNDS
@@ -48,15 +49,6 @@ class Summary:
     video_id: int
     languages: tuple[str, ...]
     items: tuple[SummaryItem, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class RelatedVideo:
-    video: VideoRecord
-    score: float
-    duplicate: bool
-    aligned: float | None = None
-    offset: float | None = None
 
 
 CHAPTERS = (Chapter(0.0, 4.0, "Interest rates", "speech"), Chapter(4.0, 7.0, EVIL, "screen"))
@@ -148,8 +140,8 @@ def related(monkeypatch: pytest.MonkeyPatch, similar: list[RelatedVideo], copies
         asked.append(video_id)
         return similar
 
-    monkeypatch.setattr(VideoSearch, "similar_videos", similar_videos, raising=False)
-    monkeypatch.setattr(VideoSearch, "duplicates", lambda _engine, _video_id: copies, raising=False)
+    monkeypatch.setattr(VideoSearch, "similar_videos", similar_videos)
+    monkeypatch.setattr(VideoSearch, "duplicates", lambda _engine, _video_id: copies)
     return asked
 
 

@@ -42,6 +42,7 @@ from indexer.files import printable
 from indexer.types import Modality, ModelRole, Space
 from search.engine import IndexStats, VideoSearch
 from search.errors import IndexEmpty, NoPicture, SearchError, VideoFileMissing
+from search.related import RelatedVideo
 from search.types import Evidence, Filters, Hit, LoadState, VideoGroup, VideoRecord, clock, group_by_video
 from ui import library, view
 from ui.library import index_dir
@@ -49,7 +50,6 @@ from ui.view import Opened
 from vidsearch.page import INDEX_ENV
 
 log = logging.getLogger("vidsearch.ui")
-RelatedVideo = Any  # TODO(issue 17): search.related.RelatedVideo once merged
 
 COLOURS = {Modality.VISUAL: "blue", Modality.SPEECH: "green", Modality.OCR: "violet", Modality.AUDIO: "orange"}
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
