@@ -48,7 +48,6 @@ function highlighted(text, words) {
   return out;
 }
 
-// A new view in `host` (the component's element; what Streamlit put there, its styles, stays).
 // A language's name in English ("de" -> "German"), the code itself where the browser knows none.
 export function languageName(code) {
   try {
@@ -58,6 +57,7 @@ export function languageName(code) {
   }
 }
 
+// A new view in `host` (the component's element; what Streamlit put there, its styles, stays).
 function build(host, data) {
   for (const old of host.querySelectorAll(".vs-view")) old.remove();
   const root = host;
