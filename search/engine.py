@@ -26,6 +26,8 @@ from indexer.encoders.text import PairedEncoder, Part, SentenceEncoder, Sentence
 from indexer.encoders.text import sentence_encoder as make_sentence_encoder
 from indexer.errors import VideoError, VidsearchError, describe
 from indexer.types import Modality, Space
+from search.chapters import Chapter, ChapterParams, gather
+from search.chapters import chapters as find_chapters
 from search.errors import (
     IndexEmpty,
     ModelMismatch,
@@ -43,6 +45,8 @@ from search.related import Related, RelatedVideo
 from search.retrieval import Query, asks_something, span_candidates, video_marks, visual_candidates
 from search.served import IndexedFile, open_indexed
 from search.store import Store
+from search.subtitles import Cue, cues, track_spans
+from search.summary import SENTENCES, Summary, summarise
 from search.types import (
     Evidence,
     Filters,
@@ -540,3 +544,30 @@ class VideoSearch:
             related = self._related
         found = [r for r in related.related(video) if r.duplicate]
         return sorted(found, key=lambda r: (-(r.aligned or 0.0), -r.score))
+
+    def chapters(self, video_id: int, params: ChapterParams | None = None) -> list[Chapter]:
+        """A video's chapters (`search.chapters`): contiguous, in time order, covering [0,
+        duration] seconds, each titled from the video itself. From stored spans and vectors
+        alone (no model is loaded). VideoNotFound for an unknown id."""
+        video, segments = self.video(video_id)
+        with self._lock:  # vector files are read as searches read them
+            material = gather(self.store, video, segments)
+        return find_chapters(material, params)
+
+    def summary(self, video_id: int, sentences: int = SENTENCES) -> Summary:
+        """A video's extractive summary (`search.summary`): up to `sentences` key sentences, its
+        screen titles and main sound events in time order, and its languages. From stored spans
+        and vectors alone. VideoNotFound for an unknown id."""
+        video, segments = self.video(video_id)
+        with self._lock:
+            material = gather(self.store, video, segments)
+        return summarise(material, sentences)
+
+    def subtitles(self, video_id: int, track: int | None = None) -> list[Cue]:
+        """Subtitles of what is said in a video, from its stored sentences and their word times
+        (`search.subtitles.cues`: two lines of 42 columns at most, 1-7 s each, time order, no
+        overlap), heard on audio track `track` (`AudioTrack.index`, 0 the file's first; None: the
+        main track); empty when nothing was transcribed. VideoNotFound; TrackNotFound for a track
+        the file does not have."""
+        video, _segments = self.video(video_id)
+        return cues(track_spans(video, self.store.video_spans(video, Modality.SPEECH), track))

@@ -403,6 +403,7 @@ def test_the_cli_and_the_api_print_the_same_json(
     assert shown.pop("spans") == client.get(f"/videos/{video.id}/transcript").json()["spans"]
     answered = client.get(f"/videos/{video.id}").json()
     assert answered.pop("stream_url") == f"/videos/{video.id}/stream" and answered.pop("thumbnail_url")
+    assert answered.pop("subtitles_url") == f"/videos/{video.id}/subtitles.vtt"
     assert all(segment.pop("thumbnail_url").endswith("/thumbnail") for segment in answered["segments"])
     assert shown == answered
 

@@ -368,7 +368,7 @@ def test_every_operation_lists_the_errors_it_can_answer(engine: VideoSearch, tok
         if "{" in path:
             assert 404 in listed, (path, method)
         names = {parameter["name"] for parameter in operation.get("parameters", [])}
-        media = path.endswith(("/stream", "/thumbnail"))
+        media = path.endswith(("/stream", "/thumbnail", "/subtitles.vtt", "/subtitles.srt"))
         assert ({"expires", "signature"} <= names) == (media and token is not None), (path, method)
     assert 503 in {int(s) for s in document["paths"]["/ready"]["get"]["responses"]}
     assert (

