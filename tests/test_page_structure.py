@@ -6,50 +6,29 @@ on an index of fake models, and the page itself under AppTest with the engine's 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from indexer.types import Modality
 from search import VideoSearch
+from search.chapters import Chapter
 from search.errors import SearchError
 from search.related import RelatedVideo
+from search.summary import Summary, SummaryItem
 from search.types import Evidence, Hit
 from tests.conftest import ColourTexts
 from tests.fakes import HashedWords, fake_models
 from tests.test_multimodal import ALL, SOUNDS
+from tests.test_page_serve import client  # noqa: F401  (the page's /api mount)
 from tests.test_page_view import EVIL, SAID, sign
 from tests.test_ui import Fake, fake, page, search, stub, texts, view_data  # noqa: F401  (the `fake` fixture)
-from ui import view
+from ui import library, view
 from vidsearch.library import index_paths
-
-# TODO(issue 17): the engine's own Chapter, Summary, SummaryItem and RelatedVideo once merged.
-
-
-@dataclasses.dataclass(frozen=True)
-class Chapter:
-    start: float
-    end: float
-    title: str
-    source: str
-
-
-@dataclasses.dataclass(frozen=True)
-class SummaryItem:
-    kind: str
-    start: float
-    end: float
-    text: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Summary:
-    video_id: int
-    languages: tuple[str, ...]
-    items: tuple[SummaryItem, ...]
-
 
 CHAPTERS = (Chapter(0.0, 4.0, "Interest rates", "speech"), Chapter(4.0, 7.0, EVIL, "screen"))
 ITEMS = (SummaryItem("speech", 0.5, 3.5, SAID[0][2]), SummaryItem("screen", 4.2, 6.0, EVIL))
@@ -78,8 +57,8 @@ def structured(monkeypatch: pytest.MonkeyPatch, chapters: Any = CHAPTERS, summar
 
         return method
 
-    monkeypatch.setattr(VideoSearch, "chapters", answer(list(chapters)), raising=False)
-    monkeypatch.setattr(VideoSearch, "summary", answer(summary), raising=False)
+    monkeypatch.setattr(VideoSearch, "chapters", answer(list(chapters)))
+    monkeypatch.setattr(VideoSearch, "summary", answer(summary))
 
 
 def test_the_view_data_carries_chapters_summary_and_the_signed_subtitles(
@@ -127,6 +106,35 @@ def test_chapters_or_a_summary_that_cannot_be_made_are_a_note_not_a_failure(
     assert data["chapters"] == [] and data["summary"] is None
     assert notes == ["No summary for this video: the sentence vectors are missing"]
     assert data["transcript"], "the rest of the view is still there"
+
+
+def test_the_view_data_holds_the_engine_s_own_chapters_and_summary(engine: VideoSearch) -> None:
+    video = engine.videos()[0]
+    data, notes = view.payload(engine, view.Opened(video.id, 0.0, 1), sign)
+    assert notes == []
+    chapters = data["chapters"]
+    assert chapters and chapters[0]["start"] == 0.0 and chapters[-1]["end"] == pytest.approx(video.duration, abs=0.01)
+    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(chapters)), "contiguous, in time order"
+    assert all(c["title"] for c in chapters)
+    said = {line["text"] for line in data["transcript"]}
+    items = data["summary"]["items"]
+    assert items and all(0 <= i["start"] <= i["end"] <= video.duration + 0.01 for i in items)
+    assert {i["text"] for i in items if i["kind"] == "speech"} <= said, "the summary quotes the video"
+
+
+def test_the_view_s_subtitle_track_loads_webvtt_through_the_page_s_api(client: TestClient) -> None:  # noqa: F811
+    from ui.serve import index
+
+    directory = index()
+    assert directory is not None
+    engine = library.engine(directory)
+    video = engine.videos()[0]
+    data, _notes = view.payload(engine, view.Opened(video.id, 0.0, 1), library.media_url)
+    assert data["subtitles"].startswith(f"/api/videos/{video.id}/subtitles.vtt?expires=")
+    assert client.get(data["subtitles"].split("?")[0]).status_code == 401, "signed, like the stream"
+    answer = client.get(data["subtitles"])
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/vtt")
+    assert answer.text.startswith("WEBVTT") and "interest rates" in " ".join(answer.text.split())
 
 
 # --- "Videos like this" on the page (AppTest) -------------------------------------------------------

@@ -158,7 +158,7 @@ def payload(engine: VideoSearch, opened: Opened, sign: Callable[[str], str]) -> 
     for name, make in (("chapters", chapters), ("summary", summary)):
         try:
             parts.append(make(engine, opened.video_id))
-        except (SearchError, IndexerError, AttributeError) as exc:  # TODO(issue 17): no AttributeError once merged
+        except (SearchError, IndexerError) as exc:
             parts.append(None)
             notes.append(f"No {name} for this video: {describe(exc)}")
     speech = video.has_video and Modality.SPEECH in present
