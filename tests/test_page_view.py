@@ -33,6 +33,15 @@ SAID = (
     (4.5, 6.5, EVIL),
     (8.0, 11.0, "The ships leave the harbour at dawn"),
 )
+CHAPTERS = ((0.0, 4.0, "Interest rates"), (4.0, 7.5, EVIL), (7.5, 12.0, "Harbour at dawn"))
+SUBTITLES = """WEBVTT
+
+00:00:00.500 --> 00:00:03.500
+The bank raised interest rates
+
+00:00:08.000 --> 00:00:11.000
+The ships leave the harbour at dawn
+"""
 
 
 def sign(path: str) -> str:
@@ -53,8 +62,8 @@ def test_the_view_data_carries_the_index_text_as_data(engine: VideoSearch) -> No
     hit = Hit(video.path, 8.0, 11.0, 0.7, (), (said,), video_id=video.id)
     opened = view.opened_from(hit, 3, "ships in the harbour", tuple(Modality), [])
     assert opened is not None and opened.words == ("harbour",) and opened.moments == ((8.0, 11.0, 0.7),)
-    data, note = view.payload(engine, opened, sign)
-    assert note is None
+    data, notes = view.payload(engine, opened, sign)
+    assert notes == []
     assert json.loads(json.dumps(data)) == data
     assert data["seek"] == {"time": 8.0, "n": 3} and data["duration"] == pytest.approx(12.0, abs=0.1)
     assert data["stream"] == f"/api/videos/{video.id}/stream?expires=1&signature=ab"
@@ -107,6 +116,7 @@ def harness(tmp_path: Path, coloured: Path) -> Iterator[str]:
     for name in ("video_view.js", "video_view.css"):
         shutil.copy(UI / name, tmp_path / name)
     shutil.copy(coloured, tmp_path / "video.mp4")
+    (tmp_path / "subtitles.vtt").write_text(SUBTITLES)
     (tmp_path / "index.html").write_text(HARNESS)
     port = free_port()
     server = uvicorn.Server(
@@ -134,6 +144,8 @@ def data(n: int, start: float) -> dict[str, Any]:
         "duration": 12.0,
         "has_video": True,
         "stream": "video.mp4",
+        "subtitles": "subtitles.vtt?expires=1&signature=ab",
+        "language": "en",
         "words": ["harbour"],
         "lanes": [
             {"modality": "moments", "label": "results", "marks": [{"start": 8.0, "end": 11.0, "score": 0.7}]},
@@ -144,6 +156,15 @@ def data(n: int, start: float) -> dict[str, Any]:
             },
             {"modality": "ocr", "label": "on-screen text", "marks": []},
         ],
+        "chapters": [{"start": a, "end": b, "title": t, "source": "speech"} for a, b, t in CHAPTERS],
+        "summary": {
+            "languages": ["en", "fr"],
+            "items": [
+                {"kind": "speech", "label": "said", "start": 0.5, "end": 3.5, "text": SAID[0][2]},
+                {"kind": "screen", "label": "screen", "start": 4.2, "end": 6.0, "text": EVIL},
+                {"kind": "sound", "label": "sound", "start": 9.0, "end": 10.0, "text": "Applause"},
+            ],
+        },
         "panels": [{"modality": "speech", "label": "speech"}],
         "transcript": [{"modality": "speech", "kind": "said", "start": s, "end": e, "text": t} for s, e, t in SAID],
         "shots": [],
@@ -196,3 +217,84 @@ def test_the_view_marks_seeks_follows_and_escapes_in_chromium(harness: str, driv
     driver.execute_script("window.render(arguments[0])", data(2, 4.5))
     WebDriverWait(driver, 10).until(lambda d: abs(d.execute_script(time_of) - 4.5) < 1.0)
     assert driver.execute_script("return window.host.querySelector('video')") == player, "reopening rebuilt the player"
+
+
+@pytest.mark.browser
+def test_chapters_summary_and_subtitles_seek_and_follow_in_chromium(harness: str, driver: Any) -> None:  # noqa: F811
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def run(script: str) -> Any:
+        return driver.execute_script(f"const root = window.host; {script}")
+
+    driver.get(harness)
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return window.ready === true"))
+    driver.execute_script("window.render(arguments[0])", data(1, 1.0))
+    WebDriverWait(driver, 20).until(lambda d: run("return root.querySelector('video').readyState >= 1"))
+    time_of = "return root.querySelector('video').currentTime"
+    run("root.querySelector('video').pause()")
+
+    track = "const t = root.querySelector('video > track');"
+    assert run(f"{track} return [t.kind, t.getAttribute('src'), t.default, t.srclang, t.label]") == [
+        "subtitles",
+        "subtitles.vtt?expires=1&signature=ab",
+        True,
+        "en",
+        "English",
+    ]
+    WebDriverWait(driver, 10).until(lambda d: run(f"{track} return t.readyState") == 2)
+    assert run(f"{track} return [t.track.mode, [...t.track.cues].map(c => c.text)]") == [
+        "showing",
+        [SAID[0][2], SAID[2][2]],
+    ]
+    run("root.querySelector('.vs-captions').click()")
+    assert run(f"{track} return [t.track.mode, root.querySelector('.vs-captions').textContent]") == [
+        "hidden",
+        "Subtitles off",
+    ]
+    driver.find_element("tag name", "body").send_keys("c")
+    assert run(f"{track} return t.track.mode") == "showing"
+
+    bars = "return [...root.querySelectorAll('.vs-lane[data-modality=chapters] .vs-chapter')]"
+    assert run(f"{bars}.map(b => b.textContent)") == [t for _, _, t in CHAPTERS], "titles as text"
+    assert run(f"{bars}.map(b => parseFloat(b.style.left))") == pytest.approx(
+        [100 * a / 12.0 for a, _, _ in CHAPTERS], abs=0.01
+    )
+    assert run("return root.querySelectorAll('img, b').length") == 0 and driver.execute_script("return !window.pwned")
+    ticks = "return [...root.querySelectorAll('.vs-lane')].map(l => l.querySelectorAll('.vs-tick').length)"
+    assert run(ticks) == [0, 2, 2, 2], "the chapters' starts ticked across every other lane"
+    assert run("return root.querySelector('.vs-chapter-now').textContent") == "Chapter 1 of 3: Interest rates"
+
+    run(f"{bars}[2].click()")
+    WebDriverWait(driver, 10).until(lambda d: abs(run(time_of) - 7.5) < 0.5)
+    current = "return root.querySelector('.vs-chapter.vs-now').textContent"
+    WebDriverWait(driver, 5).until(lambda d: run(current) == "Harbour at dawn")
+    assert run("return root.querySelector('.vs-chapter-now').textContent") == "Chapter 3 of 3: Harbour at dawn"
+
+    run("root.querySelector('.vs-tab[data-tab=chapters]').click()")
+    rows = "return [...root.querySelectorAll('.vs-chapter-line')]"
+    assert run(f"{rows}.map(r => r.querySelector('.vs-text').textContent)") == [t for _, _, t in CHAPTERS]
+    assert run("return root.querySelector('.vs-chapter-line.vs-now .vs-text').textContent") == "Harbour at dawn"
+    run(f"{rows}[1].click()")
+    WebDriverWait(driver, 10).until(lambda d: abs(run(time_of) - 4.0) < 0.5)
+    WebDriverWait(driver, 5).until(
+        lambda d: run("return root.querySelector('.vs-chapter-line.vs-now .vs-text').textContent") == EVIL
+    )
+
+    run("root.querySelector('.vs-tab[data-tab=summary]').click()")
+    assert run("return root.querySelector('.vs-languages').textContent") == "Languages: English, French"
+    items = "return [...root.querySelectorAll('.vs-summary-item')]"
+    assert run(
+        f"{items}.map(r => [r.querySelector('.vs-kind').textContent, r.querySelector('.vs-text').textContent])"
+    ) == [
+        ["said", SAID[0][2]],
+        ["screen", EVIL],
+        ["sound", "Applause"],
+    ]
+    run(f"{items}[2].click()")
+    WebDriverWait(driver, 10).until(lambda d: abs(run(time_of) - 9.0) < 0.5)
+    now = "return (root.querySelector('.vs-summary-item.vs-now .vs-text') || {}).textContent"
+    WebDriverWait(driver, 5).until(lambda d: run(now) == "Applause")
+    run(f"{items}[0].click()")
+    WebDriverWait(driver, 10).until(lambda d: abs(run(time_of) - 0.5) < 0.5)
+    WebDriverWait(driver, 5).until(lambda d: run(now) == SAID[0][2])
+    assert run("return root.querySelectorAll('img, b').length") == 0 and driver.execute_script("return !window.pwned")

@@ -8,8 +8,11 @@ a session chooses (what it searched, the video it opened) lives in `st.session_s
 failure is one `st.error` or `st.info` line, never a traceback.
 
 Results are grouped by video, best moment first. Opening one shows the video view (`ui.view`):
-player, timeline, transcript and shots. Keys (ui/keys.js): "/" focuses the search box, ↑/↓ select
-a result, Enter opens it, Esc closes the view; in the view j/l and ←/→ seek, k or space pauses.
+player (with subtitles), timeline with chapters, chapters, summary, transcript and shots. "Videos
+like this" (on a card or in the view) lists the videos most like one (`VideoSearch.similar_videos`),
+and its copies apart (`VideoSearch.duplicates`), each opening into the view. Keys (ui/keys.js):
+"/" focuses the search box, ↑/↓ select a result, Enter opens it, Esc closes the view; in the view
+j/l and ←/→ seek, k or space pauses, c turns the subtitles on or off.
 The query and the filters are forms: moving a slider with the arrow keys searches nothing until
 the form is submitted.
 
@@ -39,6 +42,7 @@ from indexer.files import printable
 from indexer.types import Modality, ModelRole, Space
 from search.engine import IndexStats, VideoSearch
 from search.errors import IndexEmpty, NoPicture, SearchError, VideoFileMissing
+from search.related import RelatedVideo
 from search.types import Evidence, Filters, Hit, LoadState, VideoGroup, VideoRecord, clock, group_by_video
 from ui import library, view
 from ui.library import index_dir
@@ -53,17 +57,22 @@ WORD = re.compile(r"\w+")
 # (A string after a constant would be drawn on the page: Streamlit shows a script's bare expressions.)
 # How many moments a search may ask for (the "Moments" choice; 12 unless changed).
 MOMENT_COUNTS = (6, 12, 24, 48)
+# How many videos "videos like this" lists, and how many a row.
+SIMILAR_VIDEOS = 12
+RELATED_COLUMNS = 4
 # How a fused score (0..1) is said in words beside its number: the lowest score of each word.
 SCORE_WORDS = ((0.8, "strong match"), (0.6, "good match"), (0.4, "fair match"), (0.0, "weak match"))
 KEYS = component("vidsearch_keys", js=(Path(__file__).resolve().parent / "keys.js").read_text(encoding="utf-8"))
 
 
 class Source(NamedTuple):
-    """What the results answer: the typed words, an uploaded image, or "more like" a segment."""
+    """What the results answer: the typed words, an uploaded image, "more like" a segment
+    ("similar") or the videos like a video ("videos")."""
 
     kind: str = "text"
     segment_id: int = 0
     label: str = ""
+    video_id: int = 0
 
 
 class Request(NamedTuple):
@@ -158,9 +167,18 @@ def overview(index: str) -> tuple[IndexStats, list[VideoRecord]]:
 
 
 @st.cache_data(max_entries=2000, show_spinner=False)
-def thumbnail(index: str, segment_id: int, time: float) -> np.ndarray:
-    """The picture at `time` seconds in a segment, decoded once (a missing file raises, and is not cached)."""
+def thumbnail(index: str, segment_id: int, time: float | None) -> np.ndarray:
+    """The picture at `time` seconds in a segment (None: its keyframe), decoded once (a missing
+    file raises, and is not cached)."""
     return library.engine(index).thumbnail(segment_id, time=time)
+
+
+@st.cache_data(ttl=30, show_spinner="Comparing videos…")
+def related(index: str, video_id: int, k: int) -> tuple[list[RelatedVideo], list[RelatedVideo]]:
+    """The `k` videos most like a video, and its copies (re-encoded or trimmed), asked again at
+    most every 30 s."""
+    engine = library.engine(index)
+    return engine.similar_videos(video_id, k), engine.duplicates(video_id)
 
 
 # --- Session state and callbacks ------------------------------------------------------------------
@@ -176,6 +194,10 @@ def use_image() -> None:
 
 def more_like(segment_id: int, label: str) -> None:
     st.session_state["source"] = Source("similar", segment_id, label)
+
+
+def more_videos(video_id: int, label: str) -> None:
+    st.session_state["source"] = Source("videos", label=label, video_id=video_id)
 
 
 def open_moment(opened: Opened) -> None:
@@ -367,16 +389,17 @@ def results(engine: VideoSearch, request: Request, upload: UploadedFile | None) 
     return hits, seconds
 
 
-def view_data(engine: VideoSearch, opened: Opened) -> tuple[dict[str, Any], str | None]:
-    """The view's data for `opened`, remembered per video and query (the timeline is scored once;
-    its media URLs are signed anew every half hour, well within their hour)."""
+def view_data(engine: VideoSearch, opened: Opened) -> tuple[dict[str, Any], list[str]]:
+    """The view's data for `opened` and notes of what it lacks, remembered per video and query (the
+    timeline, chapters and summary are made once; its media URLs are signed anew every half hour,
+    well within their hour)."""
     key = (dataclasses.replace(opened, start=0.0, n=0), int(time.time() // 1800))
     memo = st.session_state.get("view")
     if memo is None or memo[0] != key:
         memo = (key, *view.payload(engine, opened, library.media_url))
         st.session_state["view"] = memo
-    data, note = memo[1], memo[2]
-    return {**data, "seek": {"time": round(opened.start, 3), "n": opened.n}}, note
+    data, notes = memo[1], memo[2]
+    return {**data, "seek": {"time": round(opened.start, 3), "n": opened.n}}, notes
 
 
 def show_video(engine: VideoSearch, opened: Opened) -> None:
@@ -393,12 +416,20 @@ def show_video(engine: VideoSearch, opened: Opened) -> None:
     except SearchError:  # removed from the index since the search
         st.error("Cannot play it: it is no longer in the index.")
         return
-    title, close = st.columns([9, 1], vertical_alignment="center")
+    title, like, close = st.columns([7, 2, 1], vertical_alignment="center")
     title.markdown(f"**{md(printable(video.path.name))}** · {clock(opened.start)} · {md(printable(video.path.parent))}")
+    like.button(
+        "More videos like this",
+        key="videos-view",
+        icon=":material/video_library:",
+        on_click=more_videos,
+        args=(video.id, printable(video.path.name)),
+        width="stretch",
+    )
     close.button("Close", key="close-view", icon=":material/close:", on_click=close_view, help="Esc", width="stretch")
-    data, note = view_data(engine, opened)
+    data, notes = view_data(engine, opened)
     view.show(data)
-    if note:
+    for note in notes:
         st.caption(md(note))
 
 
@@ -436,7 +467,7 @@ def show_group(index: str, group: VideoGroup, rank: int, request: Request, hits:
             st.markdown(badges(best))
             for evidence in best.evidence:
                 st.markdown(evidence_line(evidence))
-            left, right, _rest = st.columns([1, 1, 2])
+            left, right, videos, _rest = st.columns([1, 1, 1, 1])
             opened = opener(best, request, hits)
             left.button(
                 "Open",
@@ -456,6 +487,16 @@ def show_group(index: str, group: VideoGroup, rank: int, request: Request, hits:
                     on_click=more_like,
                     args=(best.segment_ids[0], label),
                     width="stretch",
+                    help="Moments like this one",
+                )
+            if best.video_id is not None:
+                videos.button(
+                    "Videos like this",
+                    key=f"videos-{rank}",
+                    on_click=more_videos,
+                    args=(best.video_id, printable(best.video.name)),
+                    width="stretch",
+                    help="Other videos like this whole video",
                 )
         more = group.hits[1:]
         if more:
@@ -476,7 +517,87 @@ def show_group(index: str, group: VideoGroup, rank: int, request: Request, hits:
                     )
 
 
+def video_picture(index: str, engine: VideoSearch, video: VideoRecord) -> None:
+    """A picture of a whole video: its middle shot's keyframe (a note for sound alone)."""
+    if not video.has_video:
+        st.markdown(":material/graphic_eq: sound only")
+        return
+    try:
+        _video, segments = engine.video(video.id)
+        if segments:
+            st.image(thumbnail(index, segments[len(segments) // 2].id, None), width="stretch")
+    except NoPicture:
+        st.markdown(":material/graphic_eq: sound only")
+    except SearchError as exc:
+        st.info(f"No preview: {exc}")
+
+
+def likeness(found: RelatedVideo) -> str:
+    """How a video is like the one asked about, in words: "similarity 0.47", or for a copy
+    "copy (re-encoded or trimmed) 0.97 · 3.0 s later" (where its moments are in it)."""
+    if not found.duplicate:
+        return f"similarity {found.score:.2f}"
+    shift = found.offset or 0.0
+    moved = f" · {abs(shift):.1f} s {'later' if shift > 0 else 'earlier'}" if abs(shift) >= 0.05 else ""
+    return f"copy (re-encoded or trimmed) {found.score:.2f}{moved}"
+
+
+def show_related_video(index: str, engine: VideoSearch, found: RelatedVideo, rank: int) -> None:
+    """One video of "videos like this": its picture, name, length, likeness and folder, a button
+    that opens it and one for the videos like it."""
+    video = found.video
+    with st.container(border=True, key=f"result-{rank}"):
+        video_picture(index, engine, video)
+        st.markdown(f"**{md(printable(video.path.name))}** · {clock(video.duration)}")
+        st.caption(f"{likeness(found)} · {md(printable(video.path.parent))}")
+        st.button(
+            "Open",
+            key=f"open-{rank}",
+            icon=":material/play_arrow:",
+            on_click=open_moment,
+            args=(Opened(video.id, 0.0, 0),),
+            width="stretch",
+            help="Enter on a selected result",
+        )
+        st.button(
+            "Videos like this",
+            key=f"videos-{rank}",
+            on_click=more_videos,
+            args=(video.id, printable(video.path.name)),
+            width="stretch",
+        )
+
+
+def show_related_grid(index: str, engine: VideoSearch, videos: Sequence[RelatedVideo], first: int) -> None:
+    """`videos` as a grid of RELATED_COLUMNS cards a row, ranked from `first` (their keys)."""
+    for top in range(0, len(videos), RELATED_COLUMNS):
+        columns = st.columns(RELATED_COLUMNS)
+        for offset, (column, found) in enumerate(zip(columns, videos[top : top + RELATED_COLUMNS])):
+            with column:
+                show_related_video(index, engine, found, first + top + offset)
+
+
+def show_related(index: str, engine: VideoSearch, source: Source) -> None:
+    """The videos most like `source`'s video, then its copies apart."""
+    st.subheader(f"Videos like {md(source.label)}")
+    st.button("Back to the search", key="back", on_click=use_text)
+    try:
+        similar, copies = related(index, source.video_id, SIMILAR_VIDEOS)
+    except (SearchError, IndexerError) as exc:  # the video left the index, or videos cannot be compared
+        st.info(f"No videos like it: {md(describe(exc))}")
+        return
+    if not similar:
+        st.info("No other video is like this one.")
+    show_related_grid(index, engine, similar, 0)
+    if copies:
+        st.subheader(f"Copies of {md(source.label)}")
+        show_related_grid(index, engine, copies, len(similar))
+
+
 def show_results(index: str, engine: VideoSearch, request: Request, upload: UploadedFile | None) -> None:
+    if request.source.kind == "videos":
+        show_related(index, engine, request.source)
+        return
     if request.source.kind == "similar":
         st.subheader(f"Moments like {md(request.source.label)}")
         st.button("Back to the search", key="back", on_click=use_text)

@@ -1,12 +1,15 @@
 """The video view of the search page: a hit opened into its video. A player streamed by HTTP range
-from the API the page mounts at /api, a timeline with one lane per modality marking where the query
-matches along the whole video (and a lane of this video's results), the transcript and screen
-text in time order beside the player, and the video's shots as thumbnails; clicking any of them
-seeks. Drawn by ui/video_view.js (with ui/video_view.css) as an `st.components.v2` component:
-inline in the page, no iframe, so its relative media URLs are the page's own origin.
+from the API the page mounts at /api (with the video's subtitles as a track when something is said
+in it), a timeline with the video's chapters, one lane per modality marking where the query matches
+along the whole video (and a lane of this video's results), beside the player the chapters, an
+extractive summary and the transcript and screen text in time order, and the video's shots as
+thumbnails; clicking any of them seeks. Drawn by ui/video_view.js (with ui/video_view.css) as an
+`st.components.v2` component: inline in the page, no iframe, so its relative media URLs are the
+page's own origin.
 
-Everything from the index (file names, transcript, screen text) reaches the browser as JSON data
-of the component and is put in the page as text (`textContent`), never as HTML.
+Everything from the index (file names, chapter titles, summary, transcript, screen text) reaches
+the browser as JSON data of the component and is put in the page as text (`textContent`), never as
+HTML.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ KINDS = {Modality.SPEECH: "said", Modality.OCR: "screen"}
 """How a line of the panel is labelled, by modality."""
 MOMENTS = "moments"
 """The lane of this video's results (whatever found them: words, a picture, "more like this")."""
+SUMMARY_SENTENCES = 3
+"""How many key sentences the view's summary holds (`VideoSearch.summary`)."""
+SUMMARY_KINDS = {"speech": "said", "screen": "screen", "sound": "sound"}
+"""How an item of the summary is labelled, by its kind (`SummaryItem.kind`)."""
 
 
 @dataclass(frozen=True)
@@ -90,10 +97,11 @@ def _shot(segment: SegmentRecord, sign: Callable[[str], str]) -> dict[str, Any]:
 
 
 def lanes(video: VideoRecord, opened: Opened, marks: Sequence[Mark]) -> list[dict[str, Any]]:
-    """The timeline's lanes: this video's results first, then, for a query in words, one lane per
-    modality it searched that the video was indexed for (an empty lane: no match there)."""
+    """The timeline's lanes: this video's results first (none for a video opened without results,
+    as from "more videos like this"), then, for a query in words, one lane per modality it
+    searched that the video was indexed for (an empty lane: no match there)."""
     moments = [{"start": round(a, 3), "end": round(b, 3), "score": round(s, 4)} for a, b, s in opened.moments]
-    found = [{"modality": MOMENTS, "label": "results", "marks": moments}]
+    found = [{"modality": MOMENTS, "label": "results", "marks": moments}] if moments else []
     if opened.query:
         indexed = set(video.modalities) or set(opened.modalities)
         for modality in (m for m in Modality if m in opened.modalities and m in indexed):
@@ -102,20 +110,58 @@ def lanes(video: VideoRecord, opened: Opened, marks: Sequence[Mark]) -> list[dic
     return found
 
 
-def payload(engine: VideoSearch, opened: Opened, sign: Callable[[str], str]) -> tuple[dict[str, Any], str | None]:
-    """The view's data (JSON-ready: see ui/video_view.js) and a one-line note when the query's
-    matches could not be marked (its models failed); `sign` turns an API route path into the
-    URL the browser fetches. VideoNotFound when the video left the index."""
+def chapters(engine: VideoSearch, video_id: int) -> list[dict[str, Any]]:
+    """The video's chapters (`VideoSearch.chapters`: contiguous, in time order) as the view draws
+    them: start and end (seconds), title and where the title comes from ("screen", "speech",
+    "shots")."""
+    return [
+        {"start": round(c.start, 3), "end": round(c.end, 3), "title": c.title, "source": c.source}
+        for c in engine.chapters(video_id)
+    ]
+
+
+def summary(engine: VideoSearch, video_id: int) -> dict[str, Any]:
+    """The video's extractive summary (`VideoSearch.summary` of SUMMARY_SENTENCES key sentences)
+    as the view draws it: its languages (ISO 639-1 codes, most first) and its items in time order,
+    each with its kind, the label shown for it, start and end (seconds) and text."""
+    found = engine.summary(video_id, SUMMARY_SENTENCES)
+    items = [
+        {
+            "kind": item.kind,
+            "label": SUMMARY_KINDS.get(item.kind, item.kind),
+            "start": round(item.start, 3),
+            "end": round(item.end, 3),
+            "text": item.text,
+        }
+        for item in found.items
+    ]
+    return {"languages": list(found.languages), "items": items}
+
+
+def payload(engine: VideoSearch, opened: Opened, sign: Callable[[str], str]) -> tuple[dict[str, Any], list[str]]:
+    """The view's data (JSON-ready: see ui/video_view.js) and one-line notes of what it lacks
+    because it could not be made (the query's matches when its models failed, the chapters or
+    the summary); `sign` turns an API route path into the URL the browser fetches. The subtitles'
+    URL is null for a video where nothing is said (or that has no picture to show them on).
+    VideoNotFound when the video left the index."""
     video, segments = engine.video(opened.video_id)
     marks: list[Mark] = []
-    note = None
+    notes = []
     if opened.query:
         try:
             marks = engine.timeline(opened.video_id, opened.query, opened.modalities or None)
         except (SearchError, IndexerError) as exc:
-            note = f"The timeline cannot mark the query's matches: {describe(exc)}"
+            notes.append(f"The timeline cannot mark the query's matches: {describe(exc)}")
     spans = engine.transcript(opened.video_id, PANELS)
     present = {span.modality for span in spans}
+    parts: list[Any] = []
+    for name, make in (("chapters", chapters), ("summary", summary)):
+        try:
+            parts.append(make(engine, opened.video_id))
+        except (SearchError, IndexerError) as exc:
+            parts.append(None)
+            notes.append(f"No {name} for this video: {describe(exc)}")
+    speech = video.has_video and Modality.SPEECH in present
     data = {
         "key": str(opened.video_id),
         "seek": {"time": round(opened.start, 3), "n": opened.n},
@@ -123,13 +169,17 @@ def payload(engine: VideoSearch, opened: Opened, sign: Callable[[str], str]) -> 
         "duration": round(video.duration, 3),
         "has_video": video.has_video,
         "stream": sign(f"/videos/{opened.video_id}/stream"),
+        "subtitles": sign(f"/videos/{opened.video_id}/subtitles.vtt") if speech else None,
+        "language": video.language or "",
         "words": list(opened.words),
         "lanes": lanes(video, opened, marks),
+        "chapters": parts[0] or [],
+        "summary": parts[1],
         "panels": [{"modality": str(m), "label": m.label} for m in PANELS if m in present],
         "transcript": [_line(span) for span in spans],
         "shots": [_shot(s, sign) for s in segments] if video.has_video else [],
     }
-    return data, note
+    return data, notes
 
 
 COMPONENT = component(
