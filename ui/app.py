@@ -469,16 +469,7 @@ def show_group(index: str, group: VideoGroup, rank: int, request: Request, hits:
                 st.markdown(evidence_line(evidence))
             left, right, videos, _rest = st.columns([1, 1, 1, 1])
             opened = opener(best, request, hits)
-            left.button(
-                "Open",
-                key=f"open-{rank}",
-                icon=":material/play_arrow:",
-                on_click=open_moment,
-                args=(opened,),
-                disabled=opened is None,
-                width="stretch",
-                help="Enter on a selected result",
-            )
+            open_button(left, f"open-{rank}", opened, "Enter on a selected result")
             if best.segment_ids:
                 label = f"{printable(best.video.name)} {span(best.start, best.end)}"
                 right.button(
@@ -506,15 +497,22 @@ def show_group(index: str, group: VideoGroup, rank: int, request: Request, hits:
                     first = evidence_line(hit.evidence[0]) if hit.evidence else ""
                     line.markdown(f"{span(hit.start, hit.end)} · {score_words(hit.score)} · {first}")
                     opened = opener(hit, request, hits)
-                    button.button(
-                        "Open",
-                        key=f"open-{rank}-{number}",
-                        icon=":material/play_arrow:",
-                        on_click=open_moment,
-                        args=(opened,),
-                        disabled=opened is None,
-                        width="stretch",
-                    )
+                    open_button(button, f"open-{rank}-{number}", opened)
+
+
+def open_button(where: Any, key: str, opened: Opened | None, tip: str | None = None) -> None:
+    """The Open button of a result (in `where`: a column, or `st`): opens the video view at
+    `opened` (disabled when None)."""
+    where.button(
+        "Open",
+        key=key,
+        icon=":material/play_arrow:",
+        on_click=open_moment,
+        args=(opened,),
+        disabled=opened is None,
+        width="stretch",
+        help=tip,
+    )
 
 
 def video_picture(index: str, engine: VideoSearch, video: VideoRecord) -> None:
@@ -550,15 +548,7 @@ def show_related_video(index: str, engine: VideoSearch, found: RelatedVideo, ran
         video_picture(index, engine, video)
         st.markdown(f"**{md(printable(video.path.name))}** · {clock(video.duration)}")
         st.caption(f"{likeness(found)} · {md(printable(video.path.parent))}")
-        st.button(
-            "Open",
-            key=f"open-{rank}",
-            icon=":material/play_arrow:",
-            on_click=open_moment,
-            args=(Opened(video.id, 0.0, 0),),
-            width="stretch",
-            help="Enter on a selected result",
-        )
+        open_button(st, f"open-{rank}", Opened(video.id, 0.0, 0), "Enter on a selected result")
         st.button(
             "Videos like this",
             key=f"videos-{rank}",
