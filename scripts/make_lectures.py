@@ -28,9 +28,11 @@ from __future__ import annotations
 import argparse
 import array
 import hashlib
+import itertools
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -241,7 +243,7 @@ def shot_plan(
         edges = [0.0, *changes, duration]
         return [
             {"start": a, "end": b, "kind": "slide", "text": topics[k]["title"], "look": k}
-            for k, (a, b) in enumerate(zip(edges, edges[1:]))
+            for k, (a, b) in enumerate(itertools.pairwise(edges))
         ]
     cards = [
         (([0.0, *changes])[k], ([0.0, *changes])[k] + TITLE_CARD, topics[k]["title"])
@@ -340,12 +342,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="re-render videos that already exist")
     args = parser.parse_args(argv)
     import imageio_ffmpeg
-    import shutil
 
     began = time.monotonic()
     flite, font = shutil.which("flite"), find_font()
     if flite is None or font is None:
-        print("make_lectures: needs flite and a TrueType font (apt-get install flite fonts-dejavu-core)", file=sys.stderr)
+        print(
+            "make_lectures: needs flite and a TrueType font (apt-get install flite fonts-dejavu-core)", file=sys.stderr
+        )
         return 1
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     args.out.mkdir(parents=True, exist_ok=True)
