@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 INDEX  := data/index
 
-.PHONY: install browser speech voices demo test lint bench bench-gpu eval serve ui clean
+.PHONY: install browser speech voices demo test lint bench bench-gpu eval lectures serve ui clean
 
 # torch and torchvision must come from PyPI together; uv resolves them there (pip on these
 # machines may prefer a local CPU-only torch wheel that breaks torchvision). Byte-compiled at
@@ -98,5 +98,13 @@ eval: install speech voices
 	$(BIN)/python benchmarks/calibrate.py $(EVAL)/calibration/queries.jsonl --index data/eval-index/calibration
 	$(BIN)/vidsearch eval $(EVAL)/test/queries.jsonl --index data/eval-index/test --compare
 
+# Chapters and summaries on talks of several topics (slides, camera cuts that do not follow the topics, a podcast).
+LECTURES := data/lectures
+lectures: install speech
+	$(BIN)/python scripts/make_lectures.py --out $(LECTURES)
+	$(if $(YAMNET),VIDSEARCH_AUDIO_MODEL=$(YAMNET)) $(BIN)/vidsearch index $(LECTURES) --index data/lectures-index
+	$(BIN)/python benchmarks/bench_chapters.py --lectures $(LECTURES) --lectures-index data/lectures-index
+
 clean:
-	rm -rf $(VENV) $(INDEX) data/library data/eval data/eval-index .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(INDEX) data/library data/eval data/eval-index data/lectures data/lectures-index \
+		.pytest_cache .mypy_cache .ruff_cache

@@ -22,10 +22,21 @@ each item points at the right time: a sentence overlaps the true sentence it quo
 sound event.
 
 `--sweep` also prints the chapter parameters and MMR's lambda swept on the split given (run it
-on `calibration`; the defaults are chosen there).
+on `calibration`).
+
+`--lectures DIR --lectures-index DIR` scores the lecture library instead (`scripts/make_lectures.py`:
+talks of 4-6 topics of several sentences each, shown as slides, under camera cuts that do not follow
+the topics, or as a podcast's still picture); truth: each topic's first words. Per split (`tune`,
+`report`) and per style: chapters against every true shot cut, every stored segment start and
+fixed 60 s chapters; summaries: the share of a video's topics its 3 sentences come from (MMR with
+and without chapters, lead-3, three spread evenly; also as many sentences as topics). With
+`--sweep`, the chapter parameters are swept, ranked by the F1 on the `tune` split plus the F1 on
+the evaluation library's calibration split (`--eval`, `--index`, when it is there), each with its
+`report` figure beside it (the defaults are chosen so).
 
 Usage: python benchmarks/bench_chapters.py [--split test] [--eval data/eval] [--index data/eval-index]
        [--long /tmp/vs-long/index] [--sweep]
+       python benchmarks/bench_chapters.py --lectures data/lectures --lectures-index /tmp/lectures-index [--sweep]
 """
 
 from __future__ import annotations
@@ -46,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 from search.chapters import ChapterParams, Material, chapters, fold, gather  # noqa: E402
 from search.store import Store  # noqa: E402
-from search.summary import key_sentences, summarise  # noqa: E402
+from search.summary import LAMBDA, key_sentences, summarise  # noqa: E402
 from search.types import SegmentRecord, SpanRecord  # noqa: E402
 
 TOLERANCE = 3.0
@@ -116,11 +127,23 @@ class Score:
         self.hits += matches(truth, found)
         self.windowdiffs.append(window_diff(truth, found, duration))
 
+    def precision(self) -> float:
+        return self.hits / self.found if self.found else float("nan")
+
+    def recall(self) -> float:
+        return self.hits / self.truths if self.truths else float("nan")
+
+    def f1(self) -> float:
+        return 2 * self.hits / (self.found + self.truths) if self.hits else 0.0
+
+    def windowdiff(self) -> float:
+        return statistics.mean(self.windowdiffs)
+
+    def brief(self) -> str:
+        return f"P {self.precision():4.2f} R {self.recall():4.2f} F1 {self.f1():4.2f} WD {self.windowdiff():5.3f}"
+
     def line(self, name: str) -> str:
-        precision = self.hits / self.found if self.found else float("nan")
-        recall = self.hits / self.truths if self.truths else float("nan")
-        f1 = 2 * precision * recall / (precision + recall) if self.hits else 0.0
-        wd = statistics.mean(self.windowdiffs)
+        precision, recall, f1, wd = self.precision(), self.recall(), self.f1(), self.windowdiff()
         return (
             f"  {name:38} P {precision:5.2f}  R {recall:5.2f}  F1 {f1:5.2f}  WindowDiff {wd:5.3f}"
             f"  ({self.found} found, {self.truths} true)"
@@ -263,6 +286,134 @@ def item_times(truth: dict[str, dict], held: dict[str, Material]) -> None:
         print(f"  {kind:6} items at the true time of what they quote: {sum(found)}/{len(found)}")
 
 
+def lecture_truth(entry: dict) -> list[float]:
+    return [t["start"] for t in entry["topics"][1:]]
+
+
+def topic_of(entry: dict, time: float) -> int:
+    return next((n for n, t in enumerate(entry["topics"]) if t["start"] <= time < t["end"]), len(entry["topics"]) - 1)
+
+
+def lecture_methods(truth: dict[str, dict], params: dict[str, ChapterParams]) -> dict[str, Boundaries]:
+    by_name = {name: entry["cuts"] for name, entry in truth.items()}
+    methods: dict[str, Boundaries] = {name: chapter_starts(p) for name, p in params.items()}
+    methods["baseline: every shot cut (true cuts)"] = lambda m: list(by_name[m.video.path.stem])
+    methods["baseline: every segment start"] = shot_starts
+    methods[f"baseline: fixed {FIXED:g} s"] = fixed_starts
+    return methods
+
+
+def score_lectures(
+    truth: dict[str, dict], held: dict[str, Material], methods: dict[str, Boundaries], names: Sequence[str]
+) -> dict[str, Score]:
+    scores = {name: Score() for name in methods}
+    for name in names:
+        for method, boundaries in methods.items():
+            scores[method].add(lecture_truth(truth[name]), boundaries(held[name]), held[name].duration)
+    return scores
+
+
+def lecture_summaries(truth: dict[str, dict], held: dict[str, Material], names: Sequence[str]) -> None:
+    pickers: dict[str, Callable[[Material, int], list[SpanRecord]]] = {
+        "MMR across chapters": lambda m, k: key_sentences(m, k, LAMBDA, [c.start for c in chapters(m)[1:]]),
+        "MMR alone": lambda m, k: key_sentences(m, k, LAMBDA),
+        "lead (the first ones)": lambda m, k: list(m.said[:k]),
+        "spread evenly": lambda m, k: (
+            [m.said[int(len(m.said) / k * n + len(m.said) / k / 2)] for n in range(k)]
+            if len(m.said) > k
+            else list(m.said)
+        ),
+    }
+    for label, pick in pickers.items():
+        shares, distinct, as_many = [], [], []
+        for name in names:
+            entry, material = truth[name], held[name]
+            topics = len(entry["topics"])
+            picked = {topic_of(entry, (s.start + s.end) / 2) for s in pick(material, 3)}
+            shares.append(len(picked) / topics)
+            distinct.append(len(picked) / min(3, topics))
+            as_many.append(len({topic_of(entry, (s.start + s.end) / 2) for s in pick(material, topics)}) / topics)
+        print(
+            f"  {label:22} 3 sentences: topics covered {statistics.mean(shares):.3f} of all, "
+            f"{statistics.mean(distinct):.3f} of the most 3 can; as many sentences as topics: "
+            f"{statistics.mean(as_many):.3f} ({len(names)} videos)"
+        )
+
+
+def lectures(
+    folder: Path,
+    index: Path,
+    sweep: bool,
+    full: bool = False,
+    calibration: tuple[dict[str, dict], dict[str, Material]] | None = None,
+) -> None:
+    truth = json.loads((folder / "lectures.json").read_text())["videos"]
+    with Store.open(index) as store:
+        held = {path.removesuffix(".mp4"): m for path, m in materials(store).items()}
+    missing = sorted(set(truth) - set(held))
+    if missing:
+        print(f"not in the index (left out): {', '.join(missing)}")
+    splits = {
+        split: [n for n in sorted(truth) if truth[n]["split"] == split and n in held] for split in ("tune", "report")
+    }
+    methods = lecture_methods(
+        truth,
+        {"chapters (defaults)": ChapterParams(), "chapters, Hearst's cutoff (spread 0.5)": ChapterParams(spread=0.5)},
+    )
+    for split, names in splits.items():
+        topics = sum(len(truth[n]["topics"]) for n in names)
+        seconds = sum(held[n].duration for n in names)
+        print(f"lectures {split}: {len(names)} videos, {seconds:.0f} s, {topics} topics; within {TOLERANCE:g} s")
+        for name, score in score_lectures(truth, held, methods, names).items():
+            print(score.line(name))
+    for style in sorted({truth[n]["style"] for n in held}):
+        names = [n for n in sorted(held) if n in truth and truth[n]["style"] == style]
+        print(f"lectures, {style} ({', '.join(names)}):")
+        for name, score in score_lectures(truth, held, methods, names).items():
+            print(score.line(name))
+    everything = [n for split in splits.values() for n in split]
+    print("each video, chapters (defaults): true topic starts | found")
+    for name in everything:
+        found = chapter_starts(ChapterParams())(held[name])
+        true = [round(t) for t in lecture_truth(truth[name])]
+        print(f"  {name} {truth[name]['style']:7} {true} | {[round(f) for f in found]}")
+    for split, names in splits.items():
+        print(f"summaries, lectures {split}:")
+        lecture_summaries(truth, held, names)
+    if sweep:
+        sweep_lectures(truth, held, splits, calibration, full)
+
+
+def sweep_lectures(
+    truth: dict[str, dict],
+    held: dict[str, Material],
+    splits: dict[str, list[str]],
+    calibration: tuple[dict[str, dict], dict[str, Material]] | None,
+    full: bool,
+) -> None:
+    """The chapter parameters swept; ranked by the F1 on the lecture tune split plus (when given)
+    the F1 on the evaluation library's calibration split, the two splits parameters are chosen on;
+    the lecture report split beside them."""
+    print(
+        f"sweep (F1 within {TOLERANCE:g} s, WindowDiff), best first by tune F1"
+        f"{' + calibration F1' if calibration else ''}; report beside:"
+    )
+    rows = []
+    for block, floor, spread, shortest in itertools.product(
+        (None, 1, 2, 3, 4, 6), (0.0, 0.05, 0.1, 0.2, 0.3, 0.4), (1.0, 0.5, 0.0, -0.5, -1.0), (None, 10.0, 20.0)
+    ):
+        method = {"x": chapter_starts(ChapterParams(block=block, depth_floor=floor, spread=spread, shortest=shortest))}
+        tune = score_lectures(truth, held, method, splits["tune"])["x"]
+        report = score_lectures(truth, held, method, splits["report"])["x"]
+        chosen = score_split(*calibration, method)["x"] if calibration else None
+        label = f"block {block} floor {floor:g} spread {spread:g} shortest {shortest}"
+        rank = tune.f1() + (chosen.f1() if chosen else 0.0)
+        rows.append((-round(rank, 6), tune.windowdiff(), label, tune, chosen, report))
+    for _, _, label, tune, chosen, report in sorted(rows, key=lambda r: r[:3])[: len(rows) if full else 25]:
+        also = f"   calibration {chosen.brief()}" if chosen else ""
+        print(f"  {label:44} tune {tune.brief()}{also}   report {report.brief()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="test")
@@ -270,13 +421,26 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=ROOT / "data" / "eval-index")
     parser.add_argument("--long", type=Path, help="index of the split's videos concatenated into one file")
     parser.add_argument("--sweep", action="store_true")
+    parser.add_argument("--full", action="store_true", help="print every row of the lecture sweep (else the best 25)")
+    parser.add_argument("--lectures", type=Path, help="the lecture library (scripts/make_lectures.py) to score instead")
+    parser.add_argument("--lectures-index", type=Path, help="its index")
     args = parser.parse_args()
+    if args.lectures is not None:
+        if args.lectures_index is None:
+            parser.error("--lectures needs --lectures-index")
+        calibration = None
+        if args.sweep and (args.index / "calibration" / "index.db").is_file():
+            with Store.open(args.index / "calibration") as store:
+                calibration = (library(args.eval, "calibration"), materials(store))
+        lectures(args.lectures, args.lectures_index, args.sweep, args.full, calibration)
+        return
     truth = library(args.eval, args.split)
     with Store.open(args.index / args.split) as store:
         held = materials(store)
     methods: dict[str, Boundaries] = {
         "chapters (defaults)": chapter_starts(ChapterParams()),
         "chapters, shortest 10 s": chapter_starts(ChapterParams(shortest=10.0)),
+        "chapters, Hearst's cutoff (spread 0.5)": chapter_starts(ChapterParams(spread=0.5)),
         "baseline: every segment start": shot_starts,
         f"baseline: fixed {FIXED:g} s": fixed_starts,
     }
