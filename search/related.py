@@ -19,7 +19,7 @@ by the English half. In a space of one model, the whole row always.
 A duplicate is the same content re-encoded or trimmed: what it says and shows comes in the same
 order at one constant time offset. `align` pairs alike landmarks of the two videos (spoken words
 by their recognised times, so a transcript cut into other sentences still pairs; screen texts
-whose letters nearly agree, `SAME_TEXT`; keyframes, `SAME_PICTURE`), finds the offset most pairs
+whose letters nearly agree, `search.textmatch.same_reading`; keyframes, `SAME_PICTURE`), finds the offset most pairs
 agree on (within `TOLERANCE`), and counts the landmarks of each video inside the shared stretch
 that found their partner there. Duplicates share at least `MIN_SHARED` of the longer video's
 time and `DUPLICATE` of their landmarks in that stretch; the same file at two paths (one content
@@ -40,7 +40,6 @@ a second for 10,000) and align the few candidates: the videos whose profiles are
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import logging
 import math
 import threading
@@ -62,9 +61,6 @@ log = logging.getLogger(__name__)
 
 WEIGHTS = {"speech": 1.0, "screen": 1.0, "visual": 1.0, "sound": 0.5}
 """How much each part of a profile counts in a similarity (sound labels are coarse: half)."""
-SAME_TEXT = 0.8
-"""Similarity (`difflib` ratio of the letters and digits) over which two screen texts are one text read
-twice (OCR of a smaller or blurrier copy misreads a letter or two: "OUARTERLYRESULTS")."""
 SAME_PICTURE = 0.9
 """Cosine (CLIP) over which two keyframes show the same picture."""
 TOLERANCE = 1.0
@@ -148,7 +144,7 @@ class Profile:
 @dataclass(frozen=True)
 class Landmark:
     """Something a video says, shows or sounds at `time` seconds: a spoken word or a sound label
-    (`key`, compared equal), a screen text (`key`, compared by `SAME_TEXT`) or a keyframe (`vector`,
+    (`key`, compared equal), a screen text (`key`, compared by `search.textmatch.same_reading`) or a keyframe (`vector`,
     unit, compared by `SAME_PICTURE`); `kind` is its modality."""
 
     kind: Modality
@@ -249,7 +245,7 @@ def _pairs(first: Sequence[Landmark], second: Sequence[Landmark]) -> list[tuple[
             cosines = _stacked(first, mine) @ _stacked(second, theirs).T
             alike = [(mine[int(a)], theirs[int(b)]) for a, b in zip(*np.nonzero(cosines >= SAME_PICTURE))]
         elif kind == Modality.OCR:
-            alike = [(i, j) for i in mine for j in theirs if _same_text(first[i].key, second[j].key)]
+            alike = [(i, j) for i in mine for j in theirs if textmatch.same_reading(first[i].key, second[j].key)]
         else:
             where: dict[str, list[int]] = {}
             for j in theirs:
@@ -261,10 +257,6 @@ def _pairs(first: Sequence[Landmark], second: Sequence[Landmark]) -> list[tuple[
 
 def _stacked(landmarks: Sequence[Landmark], chosen: list[int]) -> np.ndarray:
     return np.stack([v for v in (landmarks[i].vector for i in chosen) if v is not None])
-
-
-def _same_text(first: str, second: str) -> bool:
-    return difflib.SequenceMatcher(None, first, second, autojunk=False).ratio() >= SAME_TEXT
 
 
 def _at(

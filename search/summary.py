@@ -20,7 +20,7 @@ import numpy as np
 from indexer.encoders import normalise
 from search.chapters import Material, chapters, clean, fold, titlelike
 from search.retrieval import fragment
-from search.textmatch import span_language
+from search.textmatch import same_reading, span_language
 from search.types import SpanRecord
 
 LAMBDA = 0.7
@@ -136,7 +136,8 @@ def mmr(similarity: np.ndarray, relevance: np.ndarray, count: int, balance: floa
 
 def titles(material: Material, most: int = TITLES) -> list[SummaryItem]:
     """The distinct title-like screen texts (`search.chapters.titlelike`, no watermark) shown
-    TITLE_SHOWN seconds or more, cleaned: each at its first showing, the `most` shown longest, in
+    TITLE_SHOWN seconds or more, cleaned: a title OCR read several ways (`textmatch.same_reading`)
+    once, as its variant shown longest; each at its first showing, the `most` shown longest, in
     time order."""
     marks = material.watermarks()
     first: dict[str, SpanRecord] = {}
@@ -147,7 +148,11 @@ def titles(material: Material, most: int = TITLES) -> list[SummaryItem]:
             continue
         first.setdefault(key, span)
         shown[key] = shown.get(key, 0.0) + (span.end - span.start) * span.confidence
-    kept = sorted(shown, key=lambda key: -shown[key])[:most]
+    read: dict[str, float] = {}  # one title read several ways: its best-read variant, all their time
+    for key in sorted(shown, key=lambda key: -shown[key]):
+        same = next((kept for kept in read if same_reading(kept, key)), key)
+        read[same] = read.get(same, 0.0) + shown[key]
+    kept = sorted(read, key=lambda key: -read[key])[:most]
     return [SummaryItem("screen", first[k].start, first[k].end, clean(first[k].text)) for k in kept]
 
 

@@ -15,6 +15,7 @@ inside a longer run is found; the keyword index keeps the pairs (`grams`) for th
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -385,3 +386,14 @@ def _shared(word: str, stem: str) -> str:
 
 def _unique(found: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(w for w in found if w))
+
+
+SAME_READING = 0.8
+"""Similarity (`difflib` ratio of the letters and digits) over which two screen texts are one text
+read twice: OCR of a smaller, blurrier or passing frame misreads a letter or two ("THE PLANETS OF
+HE SOLAR SYSTEN", "OUARTERLYRESULTS")."""
+
+
+def same_reading(first: str, second: str) -> bool:
+    """Whether two screen texts, given as their letters and digits (folded), are one text read twice."""
+    return difflib.SequenceMatcher(None, first, second, autojunk=False).ratio() >= SAME_READING

@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from indexer.types import Modality
+from search.chapters import Material
 from search.errors import VideoNotFound
-from search.summary import mmr
+from search.summary import mmr, titles
+from search.types import SpanRecord, VideoRecord
 from tests.test_chapters import COOKING, TRAINS, engine, shown, two_topics
 from vidsearch.api import ApiOptions, create_app
 from vidsearch.cli import main
@@ -89,3 +92,25 @@ def test_api_gives_the_summary(shown: Path) -> None:
     assert body["video_id"] == video and body["languages"] == ["en"]
     assert sum(item["kind"] == "speech" for item in body["items"]) == 2
     assert wrong.status_code == 422 and missing.status_code == 404
+
+
+def test_a_title_read_two_ways_is_listed_once_as_its_best_reading() -> None:
+    video = VideoRecord(1, Path("/v/lecture.mp4"), "", 1, 0.0, 20.0, 25.0, 320, 240, (Modality.OCR,), "en")
+
+    def screen(start: float, end: float, text: str, confidence: float) -> SpanRecord:
+        return SpanRecord(int(start * 10), video, Modality.OCR, start, end, text, confidence)
+
+    found = titles(
+        Material(
+            video,
+            shown=(
+                screen(5.0, 9.0, "THE PLANETS OF THE SOLAR SYSTEM", 0.95),
+                screen(9.0, 10.2, "THE PLANETS OF HE SOLAR SYSTEN", 0.7),
+                screen(16.0, 20.0, "QUESTIONS AND ANSWERS", 0.9),
+            ),
+        )
+    )
+    assert [(t.start, t.text) for t in found] == [
+        (5.0, "THE PLANETS OF THE SOLAR SYSTEM"),
+        (16.0, "QUESTIONS AND ANSWERS"),
+    ]
