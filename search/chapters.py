@@ -84,7 +84,11 @@ as many as the shortest chapter holds on average (Hearst compared blocks of 6 to
 `scripts/make_lectures.py`: a block of 1 or 2 sentences sees a dip wherever two neighbouring
 sentences of one topic differ; F1 0.58 with 1, 0.77 with 2, 0.89 with 3 at the cutoff `ChapterParams.spread` 0)."""
 FEWEST_UNITS = 4
-"""A video with fewer units of text than this is cut by its shots."""
+"""A video with fewer units of text than this is cut by its shots (unless they cover it: ONE_TOPIC)."""
+ONE_TOPIC = 0.5
+"""Share of a video's time that its few units of text (under FEWEST_UNITS) must cover for it to be
+one chapter about what they say, not cut by its shots: a 13 s clip spoken over in one sentence
+(../shared/media's NASA clip) is one topic, not "Shots 1–2" and a chapter of its sentence."""
 
 
 @dataclass(frozen=True)
@@ -209,9 +213,24 @@ def chapters(material: Material, params: ChapterParams | None = None) -> list[Ch
     if duration <= 0:
         return [Chapter(0.0, 0.0, _shot_title(material, 0, 1), "shots")]
     units = text_units(material, params.screen)
-    found = boundaries(material, units, params) if len(units) >= FEWEST_UNITS else shot_boundaries(material, params)
+    if len(units) >= FEWEST_UNITS:
+        found = boundaries(material, units, params)
+    elif covered(units) >= ONE_TOPIC * duration:
+        found = []
+    else:
+        found = shot_boundaries(material, params)
     edges = [0.0, *found, duration]
     return [_titled(material, start, end, units) for start, end in itertools.pairwise(edges)]
+
+
+def covered(spans: Sequence[SpanRecord]) -> float:
+    """Seconds of the union of the spans' [start, end)."""
+    total, reach = 0.0, float("-inf")
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.end > reach:
+            total += span.end - max(span.start, reach)
+            reach = span.end
+    return total
 
 
 def text_units(material: Material, screen: bool = True) -> list[SpanRecord]:

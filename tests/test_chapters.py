@@ -16,7 +16,7 @@ from indexer.types import Modality
 from search import VideoSearch
 from search.chapters import Material, chapters, depth_scores, gap_similarity, place
 from search.errors import VideoNotFound
-from search.types import SegmentRecord, VideoRecord
+from search.types import SegmentRecord, SpanRecord, VideoRecord
 from tests.fakes import fake_engine, fake_models
 from tests.media import Shot, shots_video
 from vidsearch.api import ApiOptions, create_app
@@ -128,6 +128,20 @@ def test_shots_that_look_alike_make_one_chapter() -> None:
     ]
     blind = Material(_video(40.0), segments)
     assert [c.title for c in chapters(blind)] == ["Shot 1", "Shot 2", "Shot 3", "Shot 4"]
+
+
+def test_a_short_clip_spoken_over_in_one_sentence_is_one_chapter_titled_by_it() -> None:
+    video = _video(13.0)
+    segments = (SegmentRecord(1, 1, 0.0, 5.0), SegmentRecord(2, 1, 5.0, 13.0))
+    said = "This is the optical and science segment of the Webb space telescope in a cleanroom"
+    sentence = SpanRecord(7, video, Modality.SPEECH, 0.3, 11.0, said, 0.9)
+    one = Material(video, segments, said=(sentence,), vectors={7: np.array([1.0, 0.0], np.float32)})
+    ((chapter,),) = [chapters(one)]
+    assert (chapter.start, chapter.end, chapter.source) == (0.0, 13.0, "speech")
+    assert chapter.title.startswith("This is the optical and science segment")
+    hello = SpanRecord(7, video, Modality.SPEECH, 0.3, 3.0, "Hello there, all of you", 0.9)
+    brief = Material(video, segments, said=(hello,), vectors={7: np.array([1.0, 0.0], np.float32)})
+    assert len(chapters(brief)) == 2, "a few words over a little of it: cut by its shots"
 
 
 def test_similarity_dips_and_depth_peaks_at_the_change_of_topic() -> None:
