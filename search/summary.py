@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from indexer.encoders import normalise
+from indexer.types import Modality
 from search.chapters import Material, chapters, clean, fold, titlelike
 from search.retrieval import fragment
-from search.textmatch import same_reading, span_language
+from search.textmatch import ENGLISH, same_reading, script_language, span_language
 from search.types import SpanRecord
 
 LAMBDA = 0.7
@@ -199,7 +200,9 @@ def _same_stretch(one: SpanRecord, other: SpanRecord) -> bool:
 def languages(material: Material) -> tuple[str, ...]:
     """The languages (ISO 639-1) of what is said (by seconds spoken) and of screen text read
     with confidence READ_CONFIDENCE or more, no watermark (by seconds shown; its language by its
-    script, `search.textmatch.span_language`), most first; unknown ones left out."""
+    script, `search.textmatch.span_language`), most first; unknown ones left out, Latin-script
+    text in a video without a known spoken language among them (a film's English-looking credits,
+    a counter's "Frame = 11": its language would be a guess)."""
     weight: dict[str, float] = {}
     marks = material.watermarks()
     spans: Sequence[SpanRecord] = [
@@ -208,6 +211,8 @@ def languages(material: Material) -> tuple[str, ...]:
     ]
     for span in spans:
         language = span_language(span.modality, span.text, span.video.language)
+        if span.modality == Modality.OCR and not span.video.language and script_language(span.text, "") == ENGLISH:
+            continue  # Latin letters in a video of no known spoken language: English is only a guess
         if language and span.text.strip():
             weight[language] = weight.get(language, 0.0) + max(span.end - span.start, 0.0)
     return tuple(sorted(weight, key=lambda code: -weight[code]))

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from indexer.types import Modality
 from search.chapters import Material
 from search.errors import VideoNotFound
-from search.summary import mmr, titles
+from search.summary import languages, mmr, titles
 from search.types import SpanRecord, VideoRecord
 from tests.test_chapters import COOKING, TRAINS, engine, shown, two_topics
 from vidsearch.api import ApiOptions, create_app
@@ -114,3 +114,14 @@ def test_a_title_read_two_ways_is_listed_once_as_its_best_reading() -> None:
         (5.0, "THE PLANETS OF THE SOLAR SYSTEM"),
         (16.0, "QUESTIONS AND ANSWERS"),
     ]
+
+
+def test_latin_screen_text_in_a_video_without_speech_tells_no_language() -> None:
+    silent = VideoRecord(1, Path("/v/counter.mp4"), "", 1, 0.0, 30.0, 25.0, 320, 240, (Modality.OCR,), "")
+    spoken = VideoRecord(2, Path("/v/talk.mp4"), "", 1, 0.0, 30.0, 25.0, 320, 240, (Modality.OCR,), "it")
+    credits = SpanRecord(1, silent, Modality.OCR, 0.0, 3.0, "THE PEACH OPEN MOVIE PROJECT PRESENTS", 0.9)
+    chinese = SpanRecord(2, silent, Modality.OCR, 0.0, 3.0, "北京欢迎你", 0.9)
+    titled = SpanRecord(3, spoken, Modality.OCR, 0.0, 3.0, "CENTRO STORICO", 0.9)
+    assert languages(Material(silent, shown=(credits,))) == ()
+    assert languages(Material(silent, shown=(credits, chinese))) == ("zh",)
+    assert languages(Material(spoken, shown=(titled,))) == ("it",)
