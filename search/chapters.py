@@ -76,7 +76,12 @@ READ_CONFIDENCE = 0.8
 """Least OCR confidence of a screen title (garbled reads score lower)."""
 WATERMARK = 0.5
 """Screen text shown over more than this share of a video (a logo, a channel name, a copyright
-line) says nothing about any part of it: it is neither a unit nor a title."""
+line) says nothing about any part of it: it is neither a unit nor a title..."""
+COUNTED = 3
+"""Screen texts alike but for their numbers that make a numbered label (`Material.untitled`)."""
+WATERMARK_SECONDS = 30.0
+"""...when it is also shown this long: a short clip's title may well stay up most of it (a 10 s
+clip titled "SILENT FILM" for 6 s)."""
 BLOCK = (3, 6)
 """The fewest and most units compared on each side of a gap when the block follows the video:
 as many as the shortest chapter holds on average (Hearst compared blocks of 6 token-sequences of
@@ -168,11 +173,24 @@ class Material:
         return max(ends)
 
     def watermarks(self) -> frozenset[str]:
-        """Folded texts of screen text shown over more than WATERMARK of the video."""
+        """Folded texts of screen text shown over more than WATERMARK of the video and WATERMARK_SECONDS."""
         shown: dict[str, float] = {}
         for span in self.shown:
             shown[fold(span.text)] = shown.get(fold(span.text), 0.0) + span.end - span.start
-        return frozenset(text for text, seconds in shown.items() if seconds > WATERMARK * max(self.duration, 1e-9))
+        least = max(WATERMARK * self.duration, WATERMARK_SECONDS)
+        return frozenset(text for text, seconds in shown.items() if seconds > least)
+
+    def untitled(self) -> frozenset[str]:
+        """Folded texts of screen text that is never a title: watermarks, and numbered labels
+        (texts alike but for their numbers, COUNTED or more of them: "Slide 2", "Slide 3",
+        "Slide 4"; a scoreboard's "ROUND 3"; a frame counter), which number parts, not name them."""
+        series: dict[str, set[str]] = {}
+        for span in self.shown:
+            key = fold(span.text)
+            if any(c.isdigit() for c in key):
+                series.setdefault(re.sub(r"\d+", "#", key), set()).add(key)
+        counters = {key for keys in series.values() if len(keys) >= COUNTED for key in keys}
+        return self.watermarks() | counters
 
 
 def gather(store: Store, video: VideoRecord, segments: Sequence[SegmentRecord]) -> Material:
@@ -388,9 +406,10 @@ def _shot_title(material: Material, first: int, stop: int, start: float = 0.0) -
 def screen_title(material: Material, start: float, end: float) -> str:
     """The first title-like screen text (`titlelike`) appearing within TITLE_WITHIN seconds (at
     most a third of the chapter) of `start`, not before it by more than a second, and shown
-    TITLE_SHOWN seconds or more; cleaned (`clean`). "" when there is none."""
+    TITLE_SHOWN seconds or more, no watermark or numbered label (`Material.untitled`; of lines
+    shown alike, the one with most letters); cleaned (`clean`). "" when there is none."""
     reach = start + min(TITLE_WITHIN, (end - start) / 3)
-    marks = material.watermarks()
+    marks = material.untitled()
     found = [
         s
         for s in material.shown
@@ -403,7 +422,11 @@ def screen_title(material: Material, start: float, end: float) -> str:
     ]
     if not found:
         return ""
-    return clean(min(found, key=lambda s: (max(s.start, start), -(s.end - s.start), s.id)).text)
+    return clean(min(found, key=lambda s: (max(s.start, start), -(s.end - s.start), -_letters(s.text), s.id)).text)
+
+
+def _letters(text: str) -> int:
+    return sum(c.isalpha() for c in text)
 
 
 def titlelike(text: str) -> bool:

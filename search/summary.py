@@ -139,8 +139,8 @@ def titles(material: Material, most: int = TITLES) -> list[SummaryItem]:
     """The distinct title-like screen texts (`search.chapters.titlelike`, no watermark) shown
     TITLE_SHOWN seconds or more, cleaned: a title OCR read several ways (`textmatch.same_reading`)
     once, as its variant shown longest; each at its first showing, the `most` shown longest, in
-    time order."""
-    marks = material.watermarks()
+    time order; no watermark or numbered label (`Material.untitled`)."""
+    marks = material.untitled()
     first: dict[str, SpanRecord] = {}
     shown: dict[str, float] = {}
     for span in material.shown:

@@ -16,6 +16,7 @@ from indexer.types import Modality
 from search import VideoSearch
 from search.chapters import Material, chapters, depth_scores, gap_similarity, place
 from search.errors import VideoNotFound
+from search.summary import titles
 from search.types import SegmentRecord, SpanRecord, VideoRecord
 from tests.fakes import fake_engine, fake_models
 from tests.media import Shot, shots_video
@@ -186,3 +187,20 @@ def test_api_gives_the_chapters(shown: Path) -> None:
     assert answer.status_code == 200, answer.text
     assert answer.json()["video_id"] == video and answer.json()["chapters"][1]["start"] == 14.0
     assert missing.status_code == 404 and "999" in missing.json()["error"]
+
+
+def test_a_short_clip_keeps_its_title_and_slide_numbers_are_never_titles() -> None:
+    clip = _video(10.0)
+    silent = SpanRecord(1, clip, Modality.OCR, 2.0, 8.0, "SILENT FILM", 0.95)
+    (chapter,) = chapters(Material(clip, (SegmentRecord(1, 1, 0.0, 10.0),), shown=(silent,)))
+    assert (chapter.title, chapter.source) == ("SILENT FILM", "screen"), "shown 6 s of 10: a title, not a watermark"
+    talk = _video(80.0)
+    slides = [(0.0, 20.0, "PHOTOSYNTHESIS"), (20.0, 40.0, "THE ROMAN EMPIRE"), (40.0, 60.0, "VOLCANOES")]
+    shown = [
+        SpanRecord(10 + n, talk, Modality.OCR, start, end, text, 0.95) for n, (start, end, text) in enumerate(slides)
+    ] + [SpanRecord(n, talk, Modality.OCR, 20.0 * n, 20.0 * (n + 1), f"Slide{n + 1}", 0.95) for n in range(4)]
+    material = Material(
+        talk, tuple(SegmentRecord(n + 1, 1, 20.0 * n, 20.0 * (n + 1)) for n in range(4)), shown=tuple(shown)
+    )
+    assert [c.title for c in chapters(material)] == ["PHOTOSYNTHESIS", "THE ROMAN EMPIRE", "VOLCANOES", "Shot 4"]
+    assert [t.text for t in titles(material)] == ["PHOTOSYNTHESIS", "THE ROMAN EMPIRE", "VOLCANOES"]
