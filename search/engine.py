@@ -383,14 +383,18 @@ class VideoSearch:
         segments = self.store.overlapping(seed.video, seed.start, seed.end)
         ids = tuple(g.id for g in segments)
         video = seed.video
-        still = self._still(video, segments, evidence) if video.has_video and segments else None
+        still = self._still(seed, segments, evidence) if video.has_video and segments else None
         return Hit(video.path, seed.start, seed.end, moment.score, ids, evidence, video.has_video, video.id, still)
 
-    def _still(self, video: VideoRecord, segments: list[SegmentRecord], evidence: tuple[Evidence, ...]) -> Still:
+    def _still(self, seed: Candidate, segments: list[SegmentRecord], evidence: tuple[Evidence, ...]) -> Still:
         """The picture of a hit: at the `Evidence.frame` of its text on screen if any, else of its
-        keyframe, else of its first evidence; in the segment showing that time."""
+        keyframe, else of its first evidence, kept inside the hit (screen text shown long before
+        and into it is pictured where it overlaps the hit); in the segment showing that time."""
         shown = next((e for m in (Modality.OCR, Modality.VISUAL) for e in evidence if e.modality == m), evidence[0])
-        time = shown.frame
+        time, video = shown.frame, seed.video
+        if not seed.start <= time < seed.end and shown.start is not None and shown.end is not None:
+            low, high = max(shown.start, seed.start), min(shown.end, seed.end)
+            time = (low + high) / 2 if low < high else time
         holding = [g for g in segments if g.start <= time < g.end] or self.store.overlapping(video, time, time + 1e-3)
         return Still((holding or segments)[0].id, time)
 

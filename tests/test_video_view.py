@@ -130,3 +130,17 @@ def test_a_thumbnail_asked_past_its_segment_shows_the_segment_not_the_next_shot(
     colour = [int(np.argmax(p.reshape(-1, 3).mean(axis=0))) for p in (inside, past)]
     assert colour[0] == colour[1]
     assert nothing == []
+
+
+def test_a_hit_is_pictured_inside_itself_where_long_screen_text_overlaps_it(indexed: Path) -> None:
+    from search.fusion import Candidate
+    from search.types import Evidence, SegmentRecord
+
+    with _engine(indexed) as engine:
+        video = engine.videos()[0]
+        said = Evidence(Modality.AUDIO, 0.5, 22.6, 22.56, 67.22, "Speech")
+        seed = Candidate(video, 22.56, 67.22, 0.5, 1, said)
+        slide = Evidence(Modality.OCR, 0.6, 0.0, 0.0, 22.9, "Slide 1")
+        segments = [SegmentRecord(15, video.id, 0.0, 22.9), SegmentRecord(16, video.id, 22.9, 47.2)]
+        still = engine._still(seed, segments, (said, slide))
+    assert 22.56 <= still.time < 22.9 and still.segment_id == 15, "the slide where it is shown during the hit"
