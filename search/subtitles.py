@@ -31,13 +31,15 @@ from search.types import SpanRecord, VideoRecord
 
 
 class TrackNotFound(SearchError):
-    """A video has no audio track with this index."""
+    """A video has no audio track with this index. Tracks are told counted from `first`: 0 as
+    `AudioTrack.index` and the API count them, 1 as the CLI does."""
 
-    def __init__(self, path: Path, track: int, tracks: tuple[AudioTrack, ...]) -> None:
-        have = ", ".join(str(t.index) for t in tracks) or "none"
+    def __init__(self, path: Path, track: int, tracks: tuple[AudioTrack, ...], first: int = 0) -> None:
+        have = ", ".join(str(t.index + first) for t in tracks) or "none"
         super().__init__(f"{path} has no audio track {track} (its tracks: {have})")
         self.path = path
         self.track = track
+        self.tracks = tracks
 
 
 @dataclass(frozen=True)

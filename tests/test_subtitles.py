@@ -190,7 +190,7 @@ def test_the_command_writes_a_subtitle_file(index: Path, coloured: Path, tmp_pat
     assert main(["subtitles", str(coloured), "--index", str(index)]) == 0  # SubRip on standard output
     assert " ".join(s.content.replace("\n", " ") for s in srt.parse(capsys.readouterr().out)) == LONG
     assert main(["subtitles", str(coloured), "--index", str(index), "--track", "3"]) == 1
-    assert "no audio track 2" in capsys.readouterr().err
+    assert "no audio track 3 (its tracks: 1)" in capsys.readouterr().err  # the CLI counts tracks from 1
 
 
 def test_a_video_without_speech_has_an_empty_file_and_a_warning(

@@ -614,13 +614,16 @@ def cmd_subtitles(args: argparse.Namespace, settings: Settings) -> int:
     """Subtitles of a video to standard output or -o FILE (UTF-8); a warning when nothing was
     transcribed (the file then holds no cues)."""
     from search import VideoSearch
-    from search.subtitles import FORMATS
+    from search.subtitles import FORMATS, TrackNotFound
 
     suffix = args.output.suffix.lower().lstrip(".") if args.output is not None else ""
     kind = args.format or (suffix if suffix in FORMATS else "srt")
     with VideoSearch(args.index, settings) as engine:
         video, _segments = engine.info(args.video)
-        found = engine.subtitles(video.id, None if args.track is None else args.track - 1)
+        try:
+            found = engine.subtitles(video.id, None if args.track is None else args.track - 1)
+        except TrackNotFound as exc:  # told in the CLI's numbers, from 1
+            raise TrackNotFound(exc.path, args.track, exc.tracks, first=1) from None
     if not found:
         said = "no speech was transcribed" if Modality.SPEECH in video.modalities else "speech was not indexed"
         log.warning("%s: %s, so there are no subtitles", printable(video.path), said)
