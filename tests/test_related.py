@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -163,3 +164,21 @@ def test_api_answers_similar_and_duplicates_apart(engine: VideoSearch) -> None:
     assert sum(r["duplicate"] for r in asked["similar"]) == 2
     assert client.get("/videos/999/similar").status_code == 404
     assert client.get(f"/videos/{ids['rates']}/similar", params={"k": 0}).status_code == 422
+
+
+def test_an_assistant_gets_the_same_similar_videos_and_copies_with_their_offsets(engine: VideoSearch) -> None:
+    import anyio
+    from mcp import Client
+
+    from vidsearch.mcp import build_server
+
+    ids = _ids(engine)
+
+    async def ask() -> Any:
+        async with Client(build_server(engine)) as client:
+            return (await client.call_tool("similar_videos", {"video": ids["rates"], "k": 5})).structured_content
+
+    found = anyio.run(ask)
+    assert [Path(r["video"]).stem for r in found["similar"]] == ["markets", "harbour"]
+    copies = {Path(r["video"]).stem: r for r in found["duplicates"]}
+    assert copies["trimmed"]["offset"] == pytest.approx(-TRIM, abs=0.3) and copies["copy"]["aligned"] >= 0.6

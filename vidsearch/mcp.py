@@ -162,6 +162,10 @@ class RelatedOut(Result):
     duration: float = Field(description="seconds")
     score: float = Field(description="how alike, 0..1")
     duplicate: bool = Field(description="the same content re-encoded or trimmed")
+    aligned: float | None = Field(None, description="for a duplicate: the share of their content that lines up, 0..1")
+    offset: float | None = Field(
+        None, description="for a duplicate: seconds to add to a time in the video asked about for the same moment here"
+    )
 
 
 class SimilarOut(Result):
@@ -226,7 +230,8 @@ def _span(span: SpanRecord) -> SpanOut:
 
 
 def _related(found: dict[str, Any]) -> RelatedOut:
-    """A `RelatedVideo.to_json()` (id, path, duration, score, duplicate) as a result."""
+    """A `RelatedVideo.to_json()` (id, path, duration, score, duplicate; aligned and offset for a
+    duplicate) as a result."""
     return RelatedOut.model_validate({**found, "video_id": found["id"], "video": found["path"]})
 
 
