@@ -85,6 +85,12 @@ MAX_REPEATS = 8
 """A word or label said more often than this in a video is not aligned (it pairs at every offset)."""
 OFFSETS = 5
 """Offsets tried in full: the most agreed-on ones of the TOLERANCE-wide bins of all pairs' offsets."""
+ALIKE = 0.3
+"""Least profile similarity of a video listed as like another (duplicates are listed whatever it
+is). Measured on the evaluation test split with 8 copies (`benchmarks/bench_related.py`'s index):
+same-topic pairs score 0.32-0.49 (5th-95th percentile, median 0.40), other pairs 0.06-0.52 (median
+0.31); 0.3 keeps 98% of same-topic pairs and leaves out 43% of the others. Profiles separate topics
+only loosely: this drops what shares next to nothing, it does not certify a topic."""
 CANDIDATE = 0.5
 """Least profile similarity at which two videos are aligned to check for a duplicate (copies in
 the benchmark: 0.875-1.0)."""
@@ -374,7 +380,8 @@ class Related:
         return align(mine, theirs, (first.duration, second.duration))
 
     def related(self, video: VideoRecord) -> list[RelatedVideo]:
-        """Every other video sharing a part with `video`, best first, duplicates marked."""
+        """Every other video sharing a part with `video` and alike at least ALIKE, and its
+        duplicates (marked), best first."""
         target = self.profile(video)
         others = [v for v in self.store.videos() if v.id != video.id]
         profiles = [self.profile(v) for v in others]
@@ -392,7 +399,7 @@ class Related:
             alignment = self.alignment(video, other) if checked else None
             if alignment is not None and (alignment.duplicate or same):
                 found.append(RelatedVideo(other, score, True, alignment.aligned, alignment.offset))
-            else:
+            elif score >= ALIKE:
                 found.append(RelatedVideo(other, score, False))
         return sorted(found, key=lambda r: (-r.score, str(r.video.path)))
 

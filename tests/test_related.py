@@ -182,3 +182,15 @@ def test_an_assistant_gets_the_same_similar_videos_and_copies_with_their_offsets
     assert [Path(r["video"]).stem for r in found["similar"]] == ["markets", "harbour"]
     copies = {Path(r["video"]).stem: r for r in found["duplicates"]}
     assert copies["trimmed"]["offset"] == pytest.approx(-TRIM, abs=0.3) and copies["copy"]["aligned"] >= 0.6
+
+
+def test_videos_less_alike_than_the_floor_are_left_out_but_copies_never(
+    engine: VideoSearch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search import related
+
+    ids = _ids(engine)
+    monkeypatch.setattr(related, "ALIKE", 0.999)
+    fresh = related.Related(engine.store, ())
+    found = fresh.related(engine.video(ids["rates"])[0])
+    assert {r.video.path.stem for r in found} == {"copy", "trimmed"} and all(r.duplicate for r in found)
