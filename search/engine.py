@@ -22,6 +22,7 @@ from indexer import decode
 from indexer import errors as indexer_errors
 from indexer.encoders import Encoder, QueryEncoder, normalise
 from indexer.encoders.clip import ClipSpec, OpenClip
+from indexer.encoders.sound import BACKGROUND
 from indexer.encoders.text import PairedEncoder, Part, SentenceEncoder, SentenceSpec, spec_of
 from indexer.encoders.text import sentence_encoder as make_sentence_encoder
 from indexer.errors import VideoError, VidsearchError, describe
@@ -372,8 +373,12 @@ class VideoSearch:
         return normalise(rows.mean(axis=0, keepdims=True))[0] if len(rows) else None
 
     def _mean_spans(self, video: VideoRecord, segment: SegmentRecord) -> np.ndarray | None:
-        """The mean sentence vector of what is said, shown as text and heard in a segment."""
+        """The mean sentence vector of what is said, shown as text and heard in a segment (not
+        of background sounds, `indexer.encoders.sound.BACKGROUND`: "Speech" would make every
+        talking segment alike)."""
         spans = self.store.span_ids_between(video, segment.start, segment.end)
+        heard = self.store.spans(spans.get(Modality.AUDIO, []))
+        spans[Modality.AUDIO] = [key for key, span in heard.items() if span.text.strip().lower() not in BACKGROUND]
         found = [mean for mean in (self._mean(m, ids) for m, ids in spans.items()) if mean is not None]
         return normalise(np.mean(found, axis=0, keepdims=True))[0] if found else None
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from indexer.encoders import normalise
+from indexer.encoders.sound import BACKGROUND
 from indexer.types import Modality
 from search.chapters import Material, chapters, clean, fold, titlelike
 from search.retrieval import fragment
@@ -35,8 +36,6 @@ SOUNDS = 3
 """Sound labels a summary lists at most."""
 TITLE_SHOWN = 1.0
 """Seconds a line of screen text must show to be listed as a title."""
-UNTOLD_SOUNDS = frozenset({"speech", "silence", "inside, small room", "inside, large room or hall"})
-"""Sound labels a summary leaves out (folded): speech has its own items; silence and room tone say nothing."""
 READ_CONFIDENCE = 0.5
 """Least OCR confidence of screen text whose language counts."""
 SOUND_CONFIDENCE = 0.3
@@ -165,7 +164,7 @@ def main_sounds(material: Material, most: int = SOUNDS) -> list[SummaryItem]:
     "Dial tone", "Alarm") is left out."""
     total: dict[str, float] = {}
     strongest: dict[str, SpanRecord] = {}
-    untold = {fold(label) for label in UNTOLD_SOUNDS}
+    untold = {fold(label) for label in BACKGROUND}
     for span in material.heard:
         label = span.text.strip()
         if fold(label) in untold or span.confidence < SOUND_CONFIDENCE or not label:

@@ -20,6 +20,7 @@ from tests.conftest import ColourTexts
 from tests.fakes import HashedWords, fake_models
 from tests.test_multimodal import ALL, SENTENCES, SOUNDS
 from vidsearch.library import index_paths
+from vidsearch.settings import Settings
 
 
 @pytest.fixture
@@ -144,3 +145,20 @@ def test_a_hit_is_pictured_inside_itself_where_long_screen_text_overlaps_it(inde
         segments = [SegmentRecord(15, video.id, 0.0, 22.9), SegmentRecord(16, video.id, 22.9, 47.2)]
         still = engine._still(seed, segments, (said, slide))
     assert 22.56 <= still.time < 22.9 and still.segment_id == 15, "the slide where it is shown during the hit"
+
+
+def test_more_like_a_talking_segment_is_not_every_segment_where_someone_talks(tmp_path: Path, coloured: Path) -> None:
+    import shutil
+
+    other = tmp_path / "other.mp4"
+    shutil.copy(coloured, other)
+    index = tmp_path / "talk"
+    models = fake_models((), ((0.0, 12.0, "Speech", 0.95), (5.0, 6.0, "Bark", 0.9)))
+    assert not index_paths([coloured, other], index, Settings(modalities=("audio",)), models=models).failed
+    with VideoSearch(index, Settings(), sentences=HashedWords()) as engine:
+        first = engine.videos()[0]
+        _video, segments = engine.video(first.id)
+        talking = next(s for s in segments if s.end <= 5.0)
+        barking = next(s for s in segments if s.start <= 5.0 < s.end)
+        assert engine.similar(talking.id) == [], "only 'Speech' is heard there: nothing to be like"
+        assert any(e.text == "Bark" for hit in engine.similar(barking.id) for e in hit.evidence)

@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 
 MODALITY = Modality.AUDIO
 MODEL = "yamnet"
+BACKGROUND = frozenset({"speech", "silence", "inside, small room", "inside, large room or hall"})
+"""AudioSet labels (lower case) that say nothing about a moment: speech has its own modality,
+silence and room tone are everywhere. Summaries leave them out; "more like this" does not look
+for them (every talking segment would be "like" every other)."""
 WINDOW = 15_600
 """Samples per scored window (0.975 s): the model's fixed input length."""
 MODEL_FILE = "yamnet.tflite"
