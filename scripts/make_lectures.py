@@ -44,11 +44,11 @@ from typing import Any
 
 try:
     from lecture_topics import SUBJECTS
-    from make_eval_library import voiced_bounds
+    from make_eval_library import Voice, voiced_bounds
     from make_samples import FPS, HEIGHT, ROOT, SAMPLE_RATE, WIDTH, escape, find_font, speak
 except ImportError:  # imported as scripts.make_lectures
     from scripts.lecture_topics import SUBJECTS
-    from scripts.make_eval_library import voiced_bounds
+    from scripts.make_eval_library import Voice, voiced_bounds
     from scripts.make_samples import FPS, HEIGHT, ROOT, SAMPLE_RATE, WIDTH, escape, find_font, speak
 
 RENDER_VERSION = "1"
@@ -172,14 +172,6 @@ CAMERA_SOURCES = (
 )
 """Moving lavfi backgrounds standing in for camera shots (each at 320x180, scaled up)."""
 SLIDE_COLOURS = ("0x203a5a", "0x5a2a20", "0x205a30", "0x4a3a10", "0x3a205a", "0x205a5a")
-
-
-@dataclass(frozen=True)
-class Voice:
-    path: Path
-    seconds: float
-    onset: float
-    offset: float
 
 
 def synthesise(flite: str, folder: Path) -> dict[str, Voice]:
