@@ -103,6 +103,13 @@ class Loading:
         with self._guard:
             self._state, self._error, self._took = state, error, time.monotonic() - self._began
 
+    def proven(self) -> None:
+        """A query was answered, so its models are loaded whatever loading said: ready (a load that
+        failed on a passing fault no longer reads as failed)."""
+        with self._guard:
+            if self._state != LoadState.READY and self._state != LoadState.LOADING:
+                self._state, self._error = LoadState.READY, ""
+
     def readiness(self) -> Readiness:
         with self._guard:
             running = self._state == LoadState.LOADING
@@ -277,7 +284,9 @@ class VideoSearch:
         if not asks_something(text):
             return []
         with self._lock:
-            return self._ranked(self._text_query(text, active), active, k, filters)
+            query = self._text_query(text, active)
+            self._loading.proven()
+            return self._ranked(query, active, k, filters)
 
     def _text_query(self, text: str, active: tuple[Modality, ...]) -> Query:
         """`text` as the `active` modalities search with it (call under the lock)."""

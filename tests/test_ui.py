@@ -133,7 +133,7 @@ def test_the_sidebar_says_what_is_searchable_in_a_line_and_models_below(
     assert not app.sidebar.metric, "counts read as faults (Keyframes 0)"
     (models,) = app.sidebar.expander
     assert "rapidocr" in " ".join(texts(models.markdown)) and "all-MiniLM-L6-v2" in " ".join(texts(models.markdown))
-    assert not app.error
+    assert not app.error, texts(app.error)
     assert any("Search by image needs the visual modality" in i for i in texts(app.info))
 
 
@@ -151,7 +151,7 @@ def test_no_index_given_says_how_to_give_one(monkeypatch: pytest.MonkeyPatch) ->
 def test_an_empty_index_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Store.open(tmp_path / "empty", create=True).close()
     app = page(monkeypatch, tmp_path / "empty")
-    assert not app.error
+    assert not app.error, texts(app.error)
     assert len(app.info) == 1 and "has no videos yet" in app.info[0].value
 
 
@@ -159,7 +159,7 @@ def test_an_empty_index_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 @pytest.mark.slow
 def test_a_query_finds_opens_and_extends_the_moment(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     app = search(page(monkeypatch, library.directory), QUERY)
-    assert not app.error and not app.exception
+    assert not app.error and not app.exception, texts(app.error)
     start, end = moment_range(texts(app.main.markdown), library.video.name)
     assert start == pytest.approx(CAPTIONS[0].start, abs=1.01) and end == pytest.approx(CAPTIONS[0].end, abs=1.01)
     assert any(":orange-background[**HARBOUR**]" in m for m in texts(app.main.markdown)), "matched words not marked"
@@ -168,7 +168,7 @@ def test_a_query_finds_opens_and_extends_the_moment(library: Library, monkeypatc
 
     app.button(key="open-0").click().run()
     data = view_data(app)
-    assert data is not None and not app.error
+    assert data is not None and not app.error, texts(app.error)
     assert data["seek"]["time"] == pytest.approx(start, abs=1.01) and data["duration"] == pytest.approx(9.0, abs=0.1)
     assert data["stream"].startswith(f"/api/videos/{data['key']}/stream?expires=")
     lanes = {lane["modality"]: lane["marks"] for lane in data["lanes"]}
@@ -178,7 +178,7 @@ def test_a_query_finds_opens_and_extends_the_moment(library: Library, monkeypatc
     assert not app.get("video"), "the page never reads the video into memory (st.video)"
 
     app.button(key="like-0").click().run()
-    assert not app.error and texts(app.subheader)[0].startswith("Moments like captions")
+    assert not app.error and texts(app.subheader)[0].startswith("Moments like captions"), texts(app.error)
     app.button(key="close-view").click().run()
     assert view_data(app) is None
 
@@ -187,7 +187,7 @@ def test_a_query_finds_opens_and_extends_the_moment(library: Library, monkeypatc
 @pytest.mark.slow
 def test_a_query_about_nothing_says_no_matching_moments(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     app = search(page(monkeypatch, library.directory), "a recipe for chocolate cake")
-    assert "No matching moments" in texts(app.info) and not app.error and not app.main.markdown
+    assert "No matching moments" in texts(app.info) and not app.error and not app.main.markdown, texts(app.error)
 
 
 @pytest.mark.models
@@ -210,7 +210,7 @@ def test_a_recording_without_pictures_opens_in_an_audio_player(tmp_path: Path, m
     report = index_paths([memo], tmp_path / "index", settings, models=Models(speech=HeardTones()))
     assert report.indexed == (memo,), report
     app = search(page(monkeypatch, tmp_path / "index"), "tone 900 hertz")
-    assert any("sound only" in m for m in texts(app.main.markdown)) and not app.error
+    assert any("sound only" in m for m in texts(app.main.markdown)) and not app.error, texts(app.error)
     app.button(key="open-0").click().run()
     data = view_data(app)
     assert data is not None and data["has_video"] is False and data["shots"] == []
@@ -268,7 +268,7 @@ def test_results_are_grouped_by_video_best_first_with_a_count_and_the_time(
     alpha, beta = fake.videos
     stub(monkeypatch, [said(beta, 8.0, 0.9), said(alpha, 0.5, 0.7), said(beta, 0.5, 0.5)])
     app = search(page(monkeypatch, fake.directory), "harbour")
-    assert not app.error and not app.exception
+    assert not app.error and not app.exception, texts(app.error)
     assert re.fullmatch(r"3 moments in 2 videos · \d+\.\d\d s", texts(app.main.caption)[0]), texts(app.main.caption)
     cards = [m for m in texts(app.main.markdown) if m.startswith("**")]
     assert cards == ["**beta\\.mp4** · 00:08–00:11", "**alpha\\.mp4** · 00:00–00:03"]
@@ -288,7 +288,7 @@ def test_while_models_load_the_page_says_so_and_a_search_still_runs(
     app = page(monkeypatch, fake.directory)
     assert any(i.startswith("Loading models… 3 s") for i in texts(app.info)), texts(app.info)
     search(app, "harbour")
-    assert asked == ["harbour"] and not app.error
+    assert asked == ["harbour"] and not app.error, texts(app.error)
 
 
 def test_models_that_failed_are_one_error_line(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -296,6 +296,19 @@ def test_models_that_failed_are_one_error_line(fake: Fake, monkeypatch: pytest.M
     app = page(monkeypatch, fake.directory)
     assert texts(app.error) == ["The models cannot be loaded: the sentence model is missing"]
     assert not any(i.startswith("Loading models") for i in texts(app.info))
+
+
+def test_a_failed_load_that_a_search_then_proves_wrong_leaves_no_error(
+    fake: Fake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failed = Readiness(LoadState.FAILED, "the cache was busy")
+    asked = stub(monkeypatch, [said(fake.videos[0], 0.5, 0.7)], failed)
+    app = page(monkeypatch, fake.directory)
+    assert texts(app.error) == ["The models cannot be loaded: the cache was busy"]
+    answered = iter([failed, READY, READY, READY])  # drawn before the search, asked again after it
+    monkeypatch.setattr(VideoSearch, "readiness", lambda _engine: next(answered, READY))
+    search(app, "harbour")
+    assert asked == ["harbour"] and not app.error, texts(app.error)
 
 
 def test_filters_and_the_moment_count_search_only_when_submitted(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -162,3 +162,23 @@ def test_more_like_a_talking_segment_is_not_every_segment_where_someone_talks(tm
         barking = next(s for s in segments if s.start <= 5.0 < s.end)
         assert engine.similar(talking.id) == [], "only 'Speech' is heard there: nothing to be like"
         assert any(e.text == "Bark" for hit in engine.similar(barking.id) for e in hit.evidence)
+
+
+def test_a_search_that_is_answered_proves_the_models_ready_after_a_failed_load(indexed: Path) -> None:
+    class Flaky(ColourTexts):
+        calls = 0
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            Flaky.calls += 1
+            if Flaky.calls == 1:
+                raise ModelUnavailable(Modality.VISUAL, "tiny-clip", "the cache was busy")
+            return super().encode(texts)
+
+    with _engine(indexed, texts=Flaky()) as engine:
+        engine.load_in_background()
+        deadline = time.monotonic() + 10
+        while engine.readiness().state == LoadState.LOADING and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert engine.readiness().state == LoadState.FAILED
+        assert engine.search("green valley tour")
+        assert engine.readiness().state == LoadState.READY and engine.readiness().error == ""

@@ -609,7 +609,9 @@ def page(index: str) -> None:
     with st.sidebar:
         modalities, filters = show_filters(engine, videos)
         show_overview(stats)
-    show_readiness(index, engine)
+    notice = st.empty()
+    with notice.container():
+        show_readiness(index, engine)
     query, k, upload = show_query(stats)
     request = request_for(query, k, upload, modalities, filters)
     opened = st.session_state.get("opened")
@@ -621,6 +623,8 @@ def page(index: str) -> None:
         st.caption("Type what you remember: what was shown, said, written on screen or heard.")
     else:
         show_results(index, engine, request, upload)
+    if engine.readiness().state == LoadState.READY:  # the search drawn above found the models loaded
+        notice.empty()
     shown = hashlib.sha1(repr((request, modalities)).encode()).hexdigest()[:16]
     KEYS(data={"results": shown}, key="keys", height=0)
 
