@@ -26,7 +26,7 @@ from search import VideoSearch
 from search.errors import IndexEmpty, IndexNotFound, ModelMismatch, NoSearchableModality
 from search.store import Store
 from tests.conftest import ColourImages, ColourTexts
-from tests.fakes import ColourCaptions, HashedWords, ScriptedSounds, ScriptedSpeech, fake_engine
+from tests.fakes import HashedWords, fake_engine, fake_models
 from vidsearch import api
 from vidsearch.api import ApiOptions, create_app
 from vidsearch.library import index_paths
@@ -50,13 +50,7 @@ def _engine(index: Path) -> VideoSearch:
 def engine(tmp_path_factory: pytest.TempPathFactory, coloured: Path) -> Iterator[VideoSearch]:
     """One index of the red/blue/green video with every modality, shared by the module's tests."""
     index = tmp_path_factory.mktemp("api") / "index"
-    models = Models(
-        images=ColourImages(),
-        speech=ScriptedSpeech(SENTENCES),
-        ocr=ColourCaptions(),
-        audio=ScriptedSounds(SOUNDS),
-        sentences=HashedWords(),
-    )
+    models = fake_models(SENTENCES, SOUNDS)
     report = index_paths([coloured], index, Settings(modalities=tuple(Modality)), models=models)
     assert report.failed == () and len(report.indexed) == 1
     with _engine(index) as opened:
@@ -323,13 +317,7 @@ def test_similar_moments_leave_out_the_segment_itself(tmp_path: Path, coloured: 
     copy = tmp_path / "copy.mp4"
     shutil.copy(coloured, copy)
     copy.write_bytes(copy.read_bytes() + b"\0")  # another file, the same pictures and sound
-    models = Models(
-        images=ColourImages(),
-        speech=ScriptedSpeech(SENTENCES),
-        ocr=ColourCaptions(),
-        audio=ScriptedSounds(SOUNDS),
-        sentences=HashedWords(),
-    )
+    models = fake_models(SENTENCES, SOUNDS)
     report = index_paths([coloured, copy], tmp_path / "index", Settings(modalities=tuple(Modality)), models=models)
     assert report.failed == ()
     with _engine(tmp_path / "index") as engine:
