@@ -42,7 +42,7 @@ from search.errors import (
 from search.fusion import Candidate, Moment, fuse
 from search.language import QueryLanguage
 from search.params import Device, Retrieval, SearchConfig, SearchParams
-from search.related import Related, RelatedVideo
+from search.related import Related, RelatedVideo, VideosLike
 from search.retrieval import Query, asks_something, span_candidates, video_marks, visual_candidates
 from search.served import IndexedFile, open_indexed
 from search.store import Store
@@ -540,28 +540,29 @@ class VideoSearch:
             parts = ()
         return Related(self.store, parts)
 
-    def similar_videos(self, video_id: int, k: int = 10, include_duplicates: bool = False) -> list[RelatedVideo]:
+    def videos_like(self, video_id: int, k: int = 10, include_duplicates: bool = False) -> VideosLike:
         """The `k` videos most like video `video_id` by what is said, shown on screen, seen and
-        heard in them as a whole (`search.related`: pooled profiles; score 0..1), best first;
-        videos sharing nothing with it are left out, and so are its duplicates (same content
-        re-encoded or trimmed: `duplicates`) unless `include_duplicates`, when they come marked.
-        No model runs. The first call over a library profiles every video (reads all span rows
-        and vectors once); later ones reuse the profiles. VideoNotFound."""
+        heard in them as a whole (`search.related`: pooled profiles; score 0..1), best first,
+        videos sharing nothing with it left out, and its duplicates apart (same content re-encoded
+        or trimmed, its moments at one time offset, `search.related.align`: most aligned first,
+        each with `aligned` and `offset`), ranked among the similar too, marked, only with
+        `include_duplicates`. One comparison serves both lists. No model runs. The first call over
+        a library profiles every video (reads all span rows and vectors once); later ones reuse
+        the profiles. VideoNotFound."""
         video, _segments = self.video(video_id)
         with self._lock:
             related = self._related
         found = related.related(video)
-        return [r for r in found if include_duplicates or not r.duplicate][:k]
+        copies = sorted((r for r in found if r.duplicate), key=lambda r: (-(r.aligned or 0.0), -r.score))
+        return VideosLike(tuple(r for r in found if include_duplicates or not r.duplicate)[:k], tuple(copies))
+
+    def similar_videos(self, video_id: int, k: int = 10, include_duplicates: bool = False) -> list[RelatedVideo]:
+        """`videos_like(...).similar`."""
+        return list(self.videos_like(video_id, k, include_duplicates).similar)
 
     def duplicates(self, video_id: int) -> list[RelatedVideo]:
-        """Videos with the same content as video `video_id`, re-encoded or trimmed (its moments at
-        one time offset, `search.related.align`), most aligned first, each with `aligned` and
-        `offset`. VideoNotFound."""
-        video, _segments = self.video(video_id)
-        with self._lock:
-            related = self._related
-        found = [r for r in related.related(video) if r.duplicate]
-        return sorted(found, key=lambda r: (-(r.aligned or 0.0), -r.score))
+        """`videos_like(...).duplicates`."""
+        return list(self.videos_like(video_id).duplicates)
 
     def chapters(self, video_id: int, params: ChapterParams | None = None) -> list[Chapter]:
         """A video's chapters (`search.chapters`): contiguous, in time order, covering [0,

@@ -124,6 +124,15 @@ class RelatedVideo:
 
 
 @dataclass(frozen=True)
+class VideosLike:
+    """The videos like one video (`similar`, best first; its duplicates among them, marked, only
+    when asked) and its duplicates apart (`duplicates`, most aligned first), from one comparison."""
+
+    similar: tuple[RelatedVideo, ...]
+    duplicates: tuple[RelatedVideo, ...]
+
+
+@dataclass(frozen=True)
 class Profile:
     """A video pooled: unit vectors of its `speech`, `screen` text (whole sentence rows) and
     keyframes (`visual`), None when it has none; `sounds`: label -> confidence x seconds;

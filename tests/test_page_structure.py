@@ -18,7 +18,7 @@ from indexer.types import Modality
 from search import VideoSearch
 from search.chapters import Chapter
 from search.errors import SearchError
-from search.related import RelatedVideo
+from search.related import RelatedVideo, VideosLike
 from search.summary import Summary, SummaryItem
 from search.types import Evidence, Hit
 from tests.conftest import ColourTexts
@@ -141,15 +141,14 @@ def test_the_view_s_subtitle_track_loads_webvtt_through_the_page_s_api(client: T
 
 
 def related(monkeypatch: pytest.MonkeyPatch, similar: list[RelatedVideo], copies: list[RelatedVideo]) -> list[int]:
-    """`similar_videos` and `duplicates` answer `similar` and `copies`; returns the videos asked about."""
+    """`videos_like` answers `similar` and `copies`; returns the videos asked about."""
     asked: list[int] = []
 
-    def similar_videos(_engine: VideoSearch, video_id: int, *_args: Any, **_kwargs: Any) -> list[RelatedVideo]:
+    def videos_like(_engine: VideoSearch, video_id: int, *_args: Any, **_kwargs: Any) -> VideosLike:
         asked.append(video_id)
-        return similar
+        return VideosLike(tuple(similar), tuple(copies))
 
-    monkeypatch.setattr(VideoSearch, "similar_videos", similar_videos)
-    monkeypatch.setattr(VideoSearch, "duplicates", lambda _engine, _video_id: copies)
+    monkeypatch.setattr(VideoSearch, "videos_like", videos_like)
     return asked
 
 

@@ -177,8 +177,8 @@ def thumbnail(index: str, segment_id: int, time: float | None) -> np.ndarray:
 def related(index: str, video_id: int, k: int) -> tuple[list[RelatedVideo], list[RelatedVideo]]:
     """The `k` videos most like a video, and its copies (re-encoded or trimmed), asked again at
     most every 30 s."""
-    engine = library.engine(index)
-    return engine.similar_videos(video_id, k), engine.duplicates(video_id)
+    like = library.engine(index).videos_like(video_id, k)
+    return list(like.similar), list(like.duplicates)
 
 
 # --- Session state and callbacks ------------------------------------------------------------------

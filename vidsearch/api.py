@@ -437,13 +437,12 @@ def similar_videos(
     too only with `duplicates=true`."""
     _within(service.options, k)
     urls = _urls(request)
-    found = service.engine.similar_videos(video_id, k, duplicates)
-    copies = service.engine.duplicates(video_id)
+    like = service.engine.videos_like(video_id, k, duplicates)
     return {
         "video_id": video_id,
         **{
             name: [{**r.to_json(), "stream_url": urls.stream(r.video.id)} for r in related]
-            for name, related in (("similar", found), ("duplicates", copies))
+            for name, related in (("similar", like.similar), ("duplicates", like.duplicates))
         },
     }
 

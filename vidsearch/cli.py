@@ -689,8 +689,8 @@ def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
             if not args.video.isdigit():
                 raise
             video, _segments = engine.video(int(args.video))
-        similar = engine.similar_videos(video.id, args.k, args.duplicates)
-        duplicates = engine.duplicates(video.id)
+        like = engine.videos_like(video.id, args.k, args.duplicates)
+    similar, duplicates = like.similar, like.duplicates
     if args.json:
         found = [r.to_json() for r in similar]
         _emit({"video_id": video.id, "similar": found, "duplicates": [r.to_json() for r in duplicates]})

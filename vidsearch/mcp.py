@@ -324,13 +324,12 @@ def build_server(engine: VideoSearch, load: bool = False) -> MCPServer[Any]:
         """Videos like this one (by what is said, shown and heard), most alike first; copies of the
         same content (re-encoded or trimmed) are listed apart as duplicates."""
         record = _asked(lambda: find_video(engine, video))
-        alike = _asked(lambda: engine.similar_videos(record.id, k))
-        copies = _asked(lambda: engine.duplicates(record.id))
+        like = _asked(lambda: engine.videos_like(record.id, k))
         return SimilarOut(
             video_id=record.id,
             video=path_text(record.path),
-            similar=[_related(found.to_json()) for found in alike],
-            duplicates=[_related(found.to_json()) for found in copies],
+            similar=[_related(found.to_json()) for found in like.similar],
+            duplicates=[_related(found.to_json()) for found in like.duplicates],
         )
 
     return server
